@@ -1,0 +1,13 @@
+# Every dependency comes from Debian's packages (see scripts/deps); nothing is vendored.
+find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBUV REQUIRED IMPORTED_TARGET libuv)
+find_package(nlohmann_json 3.10 REQUIRED)
+find_package(tomlplusplus 3 REQUIRED)
+find_package(CLI11 2 REQUIRED)
+find_package(fmt REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(PahoMqttCpp REQUIRED)
+if(NETSTAB_BUILD_TESTS)
+  find_package(GTest REQUIRED)
+endif()
