@@ -1,1 +1,40 @@
-int main() { return 0; }
+// netstab's entry point: reads the settings, wires the parts and runs the loop.
+// main owns every part for the life of the process; nothing is global.
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "config/cli.hpp"
+#include "service/engine.hpp"
+#include "service/service_mode.hpp"
+
+extern char** environ;
+
+int main(int argc, char** argv) {
+  using namespace netstab;
+  config::cli_result cli;
+  try {
+    cli = config::load(argc, argv, config::environment_from(environ));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "netstab: %s\n", e.what());
+    return 2;
+  }
+  if (cli.exit_now) {
+    std::fputs(cli.output.c_str(), cli.exit_code == 0 ? stdout : stderr);
+    return cli.exit_code;
+  }
+  service::setup_logging(cli.value.log);
+  // A dead subscriber pipe must not kill the monitor; writes report EPIPE instead.
+  std::signal(SIGPIPE, SIG_IGN);
+  try {
+    if (cli.value.stdout_mode()) return service::run_engine(cli.value);
+    return service::run_service(cli.value, cli.request);
+  } catch (const std::exception& e) {
+    spdlog::critical("{}", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,58 @@
+#pragma once
+// Earliest-deadline scheduler: which target needs attention next, and when.
+//
+// A binary min-heap of (time, id, generation). Each id has at most one live
+// entry: rescheduling bumps the id's generation, and entries with an old
+// generation are skipped (lazy deletion) when they reach the top. The heap
+// therefore holds at most one live entry per id plus stale ones that are
+// discarded as time passes; compact() bounds it when churn is high.
+// Ids are small dense integers (target slots). Loop thread only.
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "core/time.hpp"
+
+namespace netstab::core {
+
+class scheduler {
+ public:
+  using id_type = std::uint32_t;
+
+  // Schedules id at time at, replacing any earlier schedule of id.
+  void schedule(id_type id, mono_time at);
+  void cancel(id_type id);
+  bool scheduled(id_type id) const;
+
+  // Earliest live deadline, if any. Drops stale entries from the top.
+  std::optional<mono_time> next();
+
+  // Removes and returns the id of the earliest live entry due at or before now.
+  std::optional<id_type> pop_due(mono_time now);
+
+  std::size_t heap_size() const { return heap_.size(); }
+  void clear();
+
+ private:
+  struct entry {
+    mono_time at;
+    id_type id;
+    std::uint32_t generation;
+  };
+  static bool later(const entry& a, const entry& b) { return a.at > b.at; }
+  void drop_stale_top();
+  void compact();
+
+  std::vector<entry> heap_;
+  // Per id: current generation and whether a live entry exists.
+  std::vector<std::uint32_t> generation_;
+  std::vector<bool> live_;
+  std::size_t live_count_ = 0;
+};
+
+// Offset of the first probe of the index-th target within its interval, so that
+// many targets do not send in one burst: the golden-ratio sequence spreads any
+// number of targets evenly, and adding a target never moves the others.
+nanos stagger_offset(std::uint32_t index, nanos interval);
+
+}  // namespace netstab::core

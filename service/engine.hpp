@@ -1,0 +1,18 @@
+#pragma once
+// The engine's stdout mode (no broker): probe, print samples, print the summary.
+#include "config/settings.hpp"
+#include "core/target_monitor.hpp"
+#include "service/prober.hpp"
+
+namespace netstab::service {
+
+// Settings -> the values the core and prober take.
+core::monitor_config monitor_config_from(const config::settings& s);
+prober_options prober_options_from(const config::settings& s);
+void setup_logging(const config::log_settings& l);
+
+// Runs until --count is reached or SIGINT/SIGTERM; returns the exit code
+// (0, or 1 when a probe could not be sent at all, 2 for usage errors).
+int run_engine(const config::settings& s);
+
+}  // namespace netstab::service

@@ -1,0 +1,644 @@
+#include "service/mqtt_link.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <mqtt/async_client.h>
+
+#include <algorithm>
+#include <deque>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <utility>
+#include <variant>
+
+#include "core/outbox.hpp"
+#include "service/uv.hpp"
+
+namespace netstab::service {
+
+namespace {
+
+// ---- events from Paho's threads to the loop ----
+
+struct ev_connect_ok {};
+struct ev_connect_failed {
+  int rc = 0;
+  int reason_code = 0;
+};
+struct ev_connection_lost {
+  std::string cause;
+};
+struct ev_message {
+  core::incoming_message msg;
+};
+struct ev_delivered {
+  std::uint64_t id = 0;
+};
+struct ev_delivery_failed {
+  std::uint64_t id = 0;
+  int rc = 0;
+  int reason_code = 0;
+};
+struct ev_disconnect_done {};
+struct ev_tls_error {
+  std::string text;
+};
+
+using paho_event = std::variant<ev_connect_ok, ev_connect_failed, ev_connection_lost, ev_message, ev_delivered,
+                                ev_delivery_failed, ev_disconnect_done, ev_tls_error>;
+
+// Incoming messages waiting for the loop beyond this are dropped (a command
+// flood must not grow memory without bound); completion events never are.
+constexpr std::size_t max_pending_incoming = 1000;
+
+// The only state Paho's threads touch. Owned through shared_ptr by the link and
+// by the handlers registered with Paho, so a callback racing with shutdown
+// still finds it alive; once `open` is false nothing is queued or sent.
+struct bridge {
+  std::mutex mu;
+  std::vector<paho_event> queue;
+  std::size_t pending_incoming = 0;
+  std::uint64_t incoming_dropped = 0;
+  async* wake = nullptr;  // valid while open
+  bool open = true;
+
+  void post(paho_event e) {
+    std::lock_guard lock(mu);
+    if (!open) return;
+    if (std::holds_alternative<ev_message>(e)) {
+      if (pending_incoming >= max_pending_incoming) {
+        ++incoming_dropped;
+        return;
+      }
+      ++pending_incoming;
+    }
+    const bool was_empty = queue.empty();
+    queue.push_back(std::move(e));
+    if (was_empty && wake != nullptr) wake->send();
+  }
+
+  void close() {
+    std::lock_guard lock(mu);
+    open = false;
+    wake = nullptr;
+    queue.clear();
+  }
+};
+
+void* to_context(std::uint64_t id) { return reinterpret_cast<void*>(static_cast<std::uintptr_t>(id)); }
+std::uint64_t from_context(void* ctx) { return static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(ctx)); }
+
+// Paho action listeners; their callbacks run on Paho's threads and only post.
+class connect_listener final : public mqtt::iaction_listener {
+ public:
+  explicit connect_listener(bridge& b) : b_(b) {}
+  void on_success(const mqtt::token&) override { b_.post(ev_connect_ok{}); }
+  void on_failure(const mqtt::token& tok) override {
+    b_.post(ev_connect_failed{tok.get_return_code(), static_cast<int>(tok.get_reason_code())});
+  }
+
+ private:
+  bridge& b_;
+};
+
+class delivery_listener final : public mqtt::iaction_listener {
+ public:
+  explicit delivery_listener(bridge& b) : b_(b) {}
+  void on_success(const mqtt::token& tok) override { b_.post(ev_delivered{from_context(tok.get_user_context())}); }
+  void on_failure(const mqtt::token& tok) override {
+    b_.post(ev_delivery_failed{from_context(tok.get_user_context()), tok.get_return_code(),
+                               static_cast<int>(tok.get_reason_code())});
+  }
+
+ private:
+  bridge& b_;
+};
+
+class disconnect_listener final : public mqtt::iaction_listener {
+ public:
+  explicit disconnect_listener(bridge& b) : b_(b) {}
+  void on_success(const mqtt::token&) override { b_.post(ev_disconnect_done{}); }
+  void on_failure(const mqtt::token&) override { b_.post(ev_disconnect_done{}); }
+
+ private:
+  bridge& b_;
+};
+
+// Ignores results: retained messages are republished on reconnect anyway.
+class ignore_listener final : public mqtt::iaction_listener {
+ public:
+  void on_success(const mqtt::token&) override {}
+  void on_failure(const mqtt::token&) override {}
+};
+
+// Listeners live as long as the bridge: Paho tokens keep raw pointers to them.
+struct shared_state {
+  bridge b;
+  connect_listener on_connect{b};
+  delivery_listener on_delivery{b};
+  disconnect_listener on_disconnect{b};
+  ignore_listener ignore;
+};
+
+std::string connack_text(int version, int rc, int reason_code) {
+  if (version >= 5 && reason_code >= 0x80) {
+    const char* s = MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason_code));
+    std::string text = s != nullptr ? s : "reason code " + std::to_string(reason_code);
+    std::transform(text.begin(), text.end(), text.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return "broker refused the connection: " + text;
+  }
+  switch (rc) {
+    case 1: return "broker refused the connection: unacceptable protocol version";
+    case 2: return "broker refused the connection: client identifier rejected";
+    case 3: return "broker refused the connection: server unavailable";
+    case 4: return "broker refused the connection: bad user name or password";
+    case 5: return "broker refused the connection: not authorized";
+    default: break;
+  }
+  return "cannot connect (broker unreachable, connection refused, TLS failure or timeout; Paho code " +
+         std::to_string(rc) + ")";
+}
+
+// Credentials or authorization problems: reported through on_error, because
+// retrying won't fix them until someone changes the configuration.
+bool is_auth_failure(int version, int rc, int reason_code) {
+  if (version >= 5) {
+    return reason_code == MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD || reason_code == MQTTREASONCODE_NOT_AUTHORIZED ||
+           reason_code == MQTTREASONCODE_BANNED;
+  }
+  return rc == 4 || rc == 5;
+}
+
+// Paho reports these when an operation could not finish because the connection
+// went away: the message is kept and resent after reconnecting.
+bool is_connection_failure(int rc) {
+  return rc == MQTTASYNC_FAILURE || rc == MQTTASYNC_DISCONNECTED || rc == MQTTASYNC_OPERATION_INCOMPLETE ||
+         rc == MQTTASYNC_MAX_MESSAGES_INFLIGHT;
+}
+
+std::string ms_text(std::chrono::milliseconds d) {
+  return fmt::format("{:.1f} s", static_cast<double>(d.count()) / 1000.0);
+}
+
+}  // namespace
+
+std::string mqtt_link::paho_uri(const std::string& url) {
+  struct scheme_map {
+    std::string_view from, to, default_port;
+  };
+  constexpr scheme_map schemes[] = {{"mqtt://", "tcp://", "1883"}, {"tcp://", "tcp://", "1883"},
+                                    {"mqtts://", "ssl://", "8883"}, {"ssl://", "ssl://", "8883"},
+                                    {"ws://", "ws://", ""},         {"wss://", "wss://", ""}};
+  for (const auto& s : schemes) {
+    if (url.rfind(s.from, 0) != 0) continue;
+    std::string rest = url.substr(s.from.size());
+    if (rest.empty() || rest.front() == ':' || rest.front() == '/') return {};
+    if (!s.default_port.empty()) {
+      // Host, "[v6]" or "host:port"; add the scheme's port when none is given.
+      const auto slash = rest.find('/');
+      const std::string hostport = rest.substr(0, slash);
+      const auto bracket = hostport.rfind(']');
+      const auto colon = hostport.rfind(':');
+      const bool has_port = colon != std::string::npos && (bracket == std::string::npos || colon > bracket);
+      if (!has_port) rest.insert(hostport.size(), ":" + std::string(s.default_port));
+    }
+    return std::string(s.to) + rest;
+  }
+  return {};
+}
+
+class mqtt_link::impl {
+ public:
+  enum class phase { idle, connecting, connected, waiting, stopping, stopped };
+
+  impl(uv_loop_t* loop, mqtt_options options, mqtt_callbacks callbacks)
+      : opts_(std::move(options)),
+        cbs_(std::move(callbacks)),
+        uri_(paho_uri(opts_.broker_url)),
+        shared_(std::make_shared<shared_state>()),
+        wake_(loop, [this] { drain(); }),
+        retry_timer_(loop),
+        stop_timer_(loop),
+        outbox_(opts_.outbox_capacity, opts_.outbox_max_bytes),
+        backoff_(opts_.reconnect_min) {
+    if (uri_.empty()) throw std::invalid_argument("unsupported MQTT broker URL: \"" + opts_.broker_url + "\"");
+    if (opts_.mqtt_version != 5 && opts_.mqtt_version != 4) {
+      throw std::invalid_argument("MQTT version must be 5 or 4 (3.1.1), not " + std::to_string(opts_.mqtt_version));
+    }
+    if (opts_.max_inflight == 0) opts_.max_inflight = 1;
+    shared_->b.wake = &wake_;
+  }
+
+  ~impl() {
+    *alive_ = false;
+    if (phase_ != phase::stopped) finish(false);
+  }
+
+  impl(const impl&) = delete;
+  impl& operator=(const impl&) = delete;
+
+  void start() {
+    if (phase_ != phase::idle) return;
+    try {
+      mqtt::create_options copts(opts_.mqtt_version);
+      client_ = std::make_unique<mqtt::async_client>(uri_, opts_.client_id, copts, nullptr);
+    } catch (const std::exception& e) {
+      report_error(std::string("cannot create the MQTT client: ") + e.what());
+      phase_ = phase::waiting;
+      schedule_retry();
+      return;
+    }
+    std::weak_ptr<shared_state> weak = shared_;
+    client_->set_connection_lost_handler([weak](const std::string& cause) {
+      if (auto s = weak.lock()) s->b.post(ev_connection_lost{cause.empty() ? "connection lost" : cause});
+    });
+    client_->set_disconnected_handler([weak](const mqtt::properties&, mqtt::ReasonCode rc) {
+      if (auto s = weak.lock()) {
+        const char* text = MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(rc));
+        s->b.post(ev_connection_lost{std::string("broker sent DISCONNECT: ") + (text != nullptr ? text : "?")});
+      }
+    });
+    client_->set_message_callback([weak](mqtt::const_message_ptr msg) {
+      auto s = weak.lock();
+      if (!s || !msg) return;
+      try {
+        core::incoming_message in;
+        in.topic = msg->get_topic();
+        in.payload = msg->get_payload_str();
+        const auto& props = msg->get_properties();
+        if (props.contains(mqtt::property::RESPONSE_TOPIC)) {
+          in.response_topic = mqtt::get<std::string>(props, mqtt::property::RESPONSE_TOPIC);
+        }
+        if (props.contains(mqtt::property::CORRELATION_DATA)) {
+          in.correlation_data = mqtt::get<mqtt::binary>(props, mqtt::property::CORRELATION_DATA);
+        }
+        s->b.post(ev_message{std::move(in)});
+      } catch (...) {
+        // Never let an exception cross into Paho's C code; a malformed message is dropped.
+      }
+    });
+    connect();
+  }
+
+  void publish(core::outgoing_message m) {
+    if (phase_ == phase::stopped || phase_ == phase::stopping) {
+      if (!m.retain) ++rejected_;
+      return;
+    }
+    if (m.retain) {
+      if (phase_ == phase::connected) {
+        send_retained(m);
+      } else {
+        ++retained_skipped_;
+      }
+      return;
+    }
+    if (phase_ == phase::connected && outbox_.empty() && inflight_.size() < opts_.max_inflight) {
+      send_buffered(std::move(m));
+    } else {
+      outbox_.push(std::move(m));
+    }
+  }
+
+  bool connected() const { return phase_ == phase::connected; }
+
+  void stop(std::function<void()> on_stopped) {
+    if (phase_ == phase::stopped) {
+      if (on_stopped) on_stopped();
+      return;
+    }
+    if (phase_ == phase::stopping) {
+      on_stopped_ = std::move(on_stopped);
+      return;
+    }
+    on_stopped_ = std::move(on_stopped);
+    retry_timer_.stop();
+    if (phase_ != phase::connected) {
+      spdlog::info("mqtt: stopping while not connected; {} buffered messages discarded", outbox_.size());
+      finish(true);
+      return;
+    }
+    phase_ = phase::stopping;
+    // Hand everything to Paho so the bounded disconnect below can flush it.
+    while (auto m = outbox_.pop()) send_buffered(std::move(*m));
+    if (!opts_.availability_topic.empty()) {
+      send_retained(core::outgoing_message{opts_.availability_topic, "offline", 1, true, {}});
+    }
+    const auto timeout = opts_.stop_timeout;
+    try {
+      client_->disconnect(static_cast<int>(timeout.count()), nullptr, shared_->on_disconnect);
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt: disconnect failed: {}", e.what());
+      finish(true);
+      return;
+    }
+    // Guard: Paho normally completes the disconnect within `timeout`; never wait much longer.
+    stop_timer_.start(static_cast<std::uint64_t>(timeout.count()) + 1000, [this] {
+      spdlog::warn("mqtt: disconnect did not complete in time; closing anyway");
+      finish(true);
+    });
+  }
+
+  mqtt_link_counters counters() const {
+    mqtt_link_counters c;
+    c.buffered = outbox_.size();
+    c.inflight = inflight_.size();
+    c.dropped = outbox_.dropped() + rejected_;
+    c.delivered = delivered_;
+    c.retained_skipped = retained_skipped_;
+    c.connects = connects_;
+    return c;
+  }
+
+ private:
+  struct inflight_entry {
+    std::uint64_t id = 0;
+    core::outgoing_message msg;
+    bool done = false;
+  };
+
+  mqtt::connect_options make_connect_options() {
+    mqtt::connect_options co;
+    co.set_mqtt_version(opts_.mqtt_version);
+    if (opts_.mqtt_version >= 5) {
+      co.set_clean_start(true);
+    } else {
+      co.set_clean_session(true);
+    }
+    co.set_keep_alive_interval(static_cast<int>(opts_.keepalive.count()));
+    co.set_connect_timeout(static_cast<int>(std::max<std::int64_t>(1, (opts_.connect_timeout.count() + 999) / 1000)));
+    co.set_automatic_reconnect(false);
+    co.set_max_inflight(65535);
+    if (!opts_.username.empty()) {
+      co.set_user_name(opts_.username);
+      co.set_password(opts_.password);
+    }
+    if (!opts_.availability_topic.empty()) {
+      co.set_will(mqtt::will_options(opts_.availability_topic, std::string("offline"), 1, true));
+    }
+    if (uri_.rfind("ssl://", 0) == 0 || uri_.rfind("wss://", 0) == 0) {
+      mqtt::ssl_options ssl;
+      if (!opts_.ca_file.empty()) ssl.set_trust_store(opts_.ca_file);
+      if (!opts_.cert_file.empty()) ssl.set_key_store(opts_.cert_file);
+      if (!opts_.key_file.empty()) ssl.set_private_key(opts_.key_file);
+      ssl.set_enable_server_cert_auth(opts_.tls_verify);
+      ssl.set_verify(opts_.tls_verify);
+      std::weak_ptr<shared_state> weak = shared_;
+      ssl.set_error_handler([weak](const std::string& text) {
+        if (auto s = weak.lock()) s->b.post(ev_tls_error{text});
+      });
+      co.set_ssl(std::move(ssl));
+    }
+    return co;
+  }
+
+  void connect() {
+    phase_ = phase::connecting;
+    try {
+      client_->connect(make_connect_options(), nullptr, shared_->on_connect);
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt: connect to {} failed to start: {}", opts_.broker_url, e.what());
+      phase_ = phase::waiting;
+      schedule_retry();
+    }
+  }
+
+  void schedule_retry() {
+    const auto delay = backoff_;
+    backoff_ = std::min(backoff_ * 2, opts_.reconnect_max);
+    spdlog::info("mqtt: retrying {} in {}", opts_.broker_url, ms_text(delay));
+    retry_timer_.start(static_cast<std::uint64_t>(delay.count()), [this] {
+      if (phase_ == phase::waiting) connect();
+    });
+  }
+
+  // Loop thread: takes the whole queue at once (wake-ups coalesce).
+  void drain() {
+    std::vector<paho_event> batch;
+    std::uint64_t incoming_dropped = 0;
+    {
+      std::lock_guard lock(shared_->b.mu);
+      batch.swap(shared_->b.queue);
+      shared_->b.pending_incoming = 0;
+      incoming_dropped = std::exchange(shared_->b.incoming_dropped, 0);
+    }
+    if (incoming_dropped > 0) spdlog::warn("mqtt: {} incoming messages dropped (arriving too fast)", incoming_dropped);
+    // An owner may destroy the link from a callback (on_stopped): stop touching it then.
+    const std::shared_ptr<bool> alive = alive_;
+    for (auto& e : batch) {
+      std::visit([this](auto& ev) { handle(ev); }, e);
+      if (!*alive || phase_ == phase::stopped) return;
+    }
+  }
+
+  void handle(ev_connect_ok&) {
+    if (phase_ != phase::connecting) return;
+    phase_ = phase::connected;
+    backoff_ = opts_.reconnect_min;
+    ++connects_;
+    spdlog::info("mqtt: connected to {} as \"{}\" (MQTT {}); {} buffered messages to send", opts_.broker_url,
+                 opts_.client_id, opts_.mqtt_version == 5 ? "5" : "3.1.1", outbox_.size());
+    for (const auto& topic : opts_.subscriptions) {
+      try {
+        client_->subscribe(topic, 1);
+      } catch (const std::exception& e) {
+        report_error("cannot subscribe to " + topic + ": " + e.what());
+      }
+    }
+    if (!opts_.availability_topic.empty()) {
+      send_retained(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
+    }
+    pump();
+    if (cbs_.on_connected) cbs_.on_connected();
+  }
+
+  void handle(ev_connect_failed& ev) {
+    if (phase_ != phase::connecting) return;
+    const std::string text = connack_text(opts_.mqtt_version, ev.rc, ev.reason_code);
+    spdlog::warn("mqtt: connect to {} failed: {}", opts_.broker_url, text);
+    if (is_auth_failure(opts_.mqtt_version, ev.rc, ev.reason_code)) report_error(text);
+    phase_ = phase::waiting;
+    schedule_retry();
+  }
+
+  void handle(ev_connection_lost& ev) {
+    if (phase_ != phase::connected) return;
+    phase_ = phase::waiting;
+    requeue_inflight();
+    spdlog::warn("mqtt: disconnected from {}: {}; {} messages buffered", opts_.broker_url, ev.cause,
+                 outbox_.size());
+    if (cbs_.on_disconnected) cbs_.on_disconnected(ev.cause);
+    if (phase_ == phase::waiting) schedule_retry();
+  }
+
+  void handle(ev_message& ev) {
+    if (phase_ != phase::connected) return;
+    if (cbs_.on_message) cbs_.on_message(std::move(ev.msg));
+  }
+
+  void handle(ev_delivered& ev) {
+    auto* entry = find_inflight(ev.id);
+    if (entry == nullptr) return;
+    entry->done = true;
+    ++delivered_;
+    while (!inflight_.empty() && inflight_.front().done) inflight_.pop_front();
+    if (phase_ == phase::connected) pump();
+  }
+
+  void handle(ev_delivery_failed& ev) {
+    auto* entry = find_inflight(ev.id);
+    if (entry == nullptr) return;
+    if (is_connection_failure(ev.rc)) return;  // kept: requeued when the loss is reported
+    spdlog::warn("mqtt: broker refused a message on {} (code {}, reason {}); dropped", entry->msg.topic, ev.rc,
+                 ev.reason_code);
+    entry->done = true;
+    ++rejected_;
+    while (!inflight_.empty() && inflight_.front().done) inflight_.pop_front();
+  }
+
+  void handle(ev_disconnect_done&) {
+    if (phase_ == phase::stopping) finish(true);
+  }
+
+  void handle(ev_tls_error& ev) {
+    spdlog::warn("mqtt: TLS: {}", ev.text);
+    report_error("TLS error: " + ev.text);
+  }
+
+  inflight_entry* find_inflight(std::uint64_t id) {
+    // Ids are consecutive in the deque, so the entry's index is its distance from the front.
+    if (inflight_.empty() || id < inflight_.front().id) return nullptr;
+    const std::uint64_t index = id - inflight_.front().id;
+    if (index >= inflight_.size()) return nullptr;
+    auto& e = inflight_[static_cast<std::size_t>(index)];
+    return e.id == id ? &e : nullptr;
+  }
+
+  void requeue_inflight() {
+    std::vector<core::outgoing_message> back;
+    for (auto& e : inflight_) {
+      if (!e.done) back.push_back(std::move(e.msg));
+    }
+    inflight_.clear();
+    if (!back.empty()) outbox_.push_front(std::move(back));
+  }
+
+  void pump() {
+    while (phase_ == phase::connected && inflight_.size() < opts_.max_inflight) {
+      auto m = outbox_.pop();
+      if (!m) break;
+      send_buffered(std::move(*m));
+    }
+  }
+
+  mqtt::message_ptr make_message(const core::outgoing_message& m) const {
+    auto msg = mqtt::make_message(m.topic, m.payload, m.qos, m.retain);
+    if (opts_.mqtt_version >= 5 && !m.correlation_data.empty()) {
+      mqtt::properties props;
+      props.add(mqtt::property(mqtt::property::CORRELATION_DATA, m.correlation_data));
+      msg->set_properties(props);
+    }
+    return msg;
+  }
+
+  void send_buffered(core::outgoing_message m) {
+    // Ids stay consecutive within inflight_ (see find_inflight): an id is given
+    // back when its publish is refused synchronously (no token will complete).
+    const std::uint64_t id = next_id_++;
+    inflight_.push_back(inflight_entry{id, std::move(m), false});
+    try {
+      client_->publish(make_message(inflight_.back().msg), to_context(id), shared_->on_delivery);
+    } catch (const mqtt::exception& e) {
+      if (!is_connection_failure(e.get_return_code())) {
+        spdlog::warn("mqtt: publish to {} refused: {}", inflight_.back().msg.topic, e.what());
+        inflight_.pop_back();
+        --next_id_;
+        ++rejected_;
+      }
+      // Connection failures keep the entry: requeued when the loss is reported.
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt: publish to {} failed: {}", inflight_.back().msg.topic, e.what());
+      inflight_.pop_back();
+      --next_id_;
+      ++rejected_;
+    }
+  }
+
+  void send_retained(const core::outgoing_message& m) {
+    try {
+      client_->publish(make_message(m), nullptr, shared_->ignore);
+    } catch (const std::exception& e) {
+      spdlog::warn("mqtt: publish to {} failed: {}", m.topic, e.what());
+    }
+  }
+
+  void report_error(const std::string& text) {
+    if (cbs_.on_error) cbs_.on_error(text);
+  }
+
+  // Tears down: Paho's callbacks off, client destroyed, handles closed. `notify`
+  // runs on_stopped (not from the destructor).
+  void finish(bool notify) {
+    if (phase_ == phase::stopped) return;
+    const bool had_client = client_ != nullptr;
+    phase_ = phase::stopped;
+    stop_timer_.stop();
+    retry_timer_.stop();
+    if (client_) {
+      try {
+        client_->disable_callbacks();
+      } catch (const std::exception&) {
+        // Nothing to do: the client is destroyed next either way.
+      }
+    }
+    shared_->b.close();
+    client_.reset();
+    if (!outbox_.empty() || !inflight_.empty()) {
+      spdlog::info("mqtt: {} unsent messages discarded at stop", outbox_.size() + inflight_.size());
+    }
+    inflight_.clear();
+    wake_.close();
+    retry_timer_.close();
+    stop_timer_.close();
+    if (had_client) spdlog::info("mqtt: stopped");
+    if (notify && on_stopped_) {
+      auto cb = std::move(on_stopped_);
+      cb();
+    }
+  }
+
+  mqtt_options opts_;
+  mqtt_callbacks cbs_;
+  std::string uri_;
+  std::shared_ptr<shared_state> shared_;
+  async wake_;
+  timer retry_timer_;
+  timer stop_timer_;
+  std::unique_ptr<mqtt::async_client> client_;
+  core::outbox outbox_;
+  std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first
+  std::uint64_t next_id_ = 1;
+  std::chrono::milliseconds backoff_;
+  phase phase_ = phase::idle;
+  std::function<void()> on_stopped_;
+  std::uint64_t rejected_ = 0;
+  std::uint64_t delivered_ = 0;
+  std::uint64_t retained_skipped_ = 0;
+  std::uint64_t connects_ = 0;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+mqtt_link::mqtt_link(uv_loop_t* loop, mqtt_options options, mqtt_callbacks callbacks)
+    : impl_(std::make_unique<impl>(loop, std::move(options), std::move(callbacks))) {}
+
+mqtt_link::~mqtt_link() = default;
+
+void mqtt_link::start() { impl_->start(); }
+void mqtt_link::publish(core::outgoing_message m) { impl_->publish(std::move(m)); }
+bool mqtt_link::connected() const { return impl_->connected(); }
+void mqtt_link::stop(std::function<void()> on_stopped) { impl_->stop(std::move(on_stopped)); }
+mqtt_link_counters mqtt_link::counters() const { return impl_->counters(); }
+
+}  // namespace netstab::service

@@ -1,0 +1,447 @@
+#include "service/service_mode.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstring>
+
+#include <spdlog/spdlog.h>
+
+#include "service/engine.hpp"
+#include "service/icmp_socket.hpp"
+#include "service/mqtt_link.hpp"
+#include "service/stdout_sink.hpp"
+#include "service/system_clock.hpp"
+#include "service/uv.hpp"
+
+namespace netstab::service {
+
+using core::nanos;
+
+// ---------------------------------------------------------------- mqtt_sink
+
+mqtt_sink::mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt)
+    : bus_(bus), topics_(topics), clock_(clk), opt_(opt) {
+  buf_.reserve(1024);
+}
+
+mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
+  auto it = cache_.find(&t);
+  if (it != cache_.end()) return it->second;
+  cache c;
+  const std::string sl = core::slug(t.spec().host);
+  c.sample_topic = topics_.sample(sl);
+  c.stats_topic = topics_.stats(sl);
+  c.incidents_topic = topics_.incidents(sl);
+  // Window 0 is the primary window; the others publish under .../stats/<window>.
+  for (std::size_t w = 1; w < t.monitor().window_count(); ++w) {
+    c.extra_stats_topics.push_back(topics_.stats(sl, t.monitor().snapshot(clock_.now(), w).window));
+  }
+  return cache_.emplace(&t, std::move(c)).first->second;
+}
+
+void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
+  cache& c = topics_of(t);
+  if (t.spec().probe.publish_samples) {
+    buf_.clear();
+    core::append_sample_json(buf_, t.spec().host, t.address(), s);
+    bus_.publish(core::outgoing_message{c.sample_topic, buf_, opt_.qos_sample, false, {}});
+  }
+  // Statistics follow resolved probes, at most once per interval (or the configured period).
+  if (s.status == core::probe_status::duplicate || s.status == core::probe_status::late) return;
+  const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : t.spec().probe.interval;
+  const core::mono_time now = clock_.now();
+  if (!c.published || now - c.last_stats >= period - period / 10) publish_stats(t);
+}
+
+void mqtt_sink::publish_stats(const target_view& t) {
+  cache& c = topics_of(t);
+  const core::mono_time now = clock_.now();
+  const core::wall_time wall = clock_.wall_now();
+  c.last_stats = now;
+  c.published = true;
+  for (std::size_t w = 0; w < t.monitor().window_count(); ++w) {
+    buf_.clear();
+    core::append_stats_json(buf_, t.spec().host, t.address(), wall, t.monitor().snapshot(now, w));
+    const std::string& topic = w == 0 ? c.stats_topic : c.extra_stats_topics[w - 1];
+    bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_other, opt_.retain_stats, {}});
+  }
+}
+
+void mqtt_sink::publish_incidents(const target_view& t) {
+  cache& c = topics_of(t);
+  const auto& d = t.monitor().incidents();
+  std::vector<core::incident> list(d.begin(), d.end());
+  bus_.publish(core::outgoing_message{c.incidents_topic, core::incidents_json(t.spec().host, list), opt_.qos_other,
+                                      true, {}});
+}
+
+void mqtt_sink::publish_event(const core::event& e) {
+  bus_.publish(core::outgoing_message{topics_.events(), core::event_json(e), opt_.qos_other, false, {}});
+}
+
+void mqtt_sink::on_monitor_event(const target_view& t, const core::monitor_event& e) {
+  publish_event(to_event(t, e, clock_.wall_now()));
+  if (e.what == core::monitor_event::kind::status_change) {
+    publish_stats(t);  // a status change is published at once, not at the next period
+  } else {
+    publish_incidents(t);
+  }
+}
+
+void mqtt_sink::clear_retained(const target_view& t) {
+  cache& c = topics_of(t);
+  bus_.publish(core::outgoing_message{c.stats_topic, "", opt_.qos_other, true, {}});
+  for (const auto& topic : c.extra_stats_topics) bus_.publish(core::outgoing_message{topic, "", opt_.qos_other, true, {}});
+  bus_.publish(core::outgoing_message{c.incidents_topic, "", opt_.qos_other, true, {}});
+}
+
+void mqtt_sink::on_target_event(const target_view& t, target_event what, std::string_view detail) {
+  core::event e;
+  e.ts = clock_.wall_now();
+  e.target = t.spec().host;
+  switch (what) {
+    case target_event::added: e.type = core::event_type::target_added; break;
+    case target_event::removed:
+      e.type = core::event_type::target_removed;
+      clear_retained(t);
+      cache_.erase(&t);
+      break;
+    case target_event::resolve_failed:
+      e.type = core::event_type::resolve_failed;
+      e.error = std::string(detail);
+      break;
+    case target_event::address_changed:
+      e.type = core::event_type::address_changed;
+      e.from = std::string(detail);
+      e.to = t.address();
+      break;
+    case target_event::resolved: return;
+  }
+  publish_event(e);
+}
+
+// ---------------------------------------------------------------- controller
+
+namespace {
+
+struct cidr {
+  int family = 0;
+  unsigned char addr[16]{};
+  int prefix = 0;
+};
+
+bool parse_cidr(const std::string& s, cidr& out) {
+  const auto slash = s.find('/');
+  const std::string host = s.substr(0, slash);
+  if (::inet_pton(AF_INET, host.c_str(), out.addr) == 1) {
+    out.family = AF_INET;
+    out.prefix = 32;
+  } else if (::inet_pton(AF_INET6, host.c_str(), out.addr) == 1) {
+    out.family = AF_INET6;
+    out.prefix = 128;
+  } else {
+    return false;
+  }
+  if (slash != std::string::npos) {
+    try {
+      out.prefix = std::min(out.prefix, std::stoi(s.substr(slash + 1)));
+    } catch (...) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool cidr_contains(const cidr& net, const sockaddr_storage& a) {
+  const unsigned char* bytes = nullptr;
+  if (a.ss_family == AF_INET && net.family == AF_INET) {
+    bytes = reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in*>(&a)->sin_addr);
+  } else if (a.ss_family == AF_INET6 && net.family == AF_INET6) {
+    bytes = reinterpret_cast<const unsigned char*>(&reinterpret_cast<const sockaddr_in6*>(&a)->sin6_addr);
+  } else {
+    return false;
+  }
+  int bits = net.prefix;
+  for (int i = 0; bits > 0; ++i, bits -= 8) {
+    const auto mask = static_cast<unsigned char>(bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff);
+    if ((bytes[i] & mask) != (net.addr[i] & mask)) return false;
+  }
+  return true;
+}
+
+bool name_matches(const std::string& pattern, const std::string& host) {
+  auto lower = [](std::string v) {
+    std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return v;
+  };
+  const std::string p = lower(pattern), h = lower(host);
+  if (p == h) return true;
+  // "*.example.org" or ".example.org" match every name under the domain.
+  std::string suffix = p.starts_with("*.") ? p.substr(1) : p.starts_with(".") ? p : std::string();
+  return !suffix.empty() && h.size() > suffix.size() && h.ends_with(suffix);
+}
+
+bool matches(const std::vector<std::string>& list, const std::string& host, const sockaddr_storage* lit) {
+  for (const auto& item : list) {
+    cidr net;
+    if (parse_cidr(item, net)) {
+      if (lit != nullptr && cidr_contains(net, *lit)) return true;
+    } else if (name_matches(item, host)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+controller::controller(prober& p, mqtt_sink& sink, core::message_bus& bus, const core::topic_builder& topics,
+                       const core::clock& clk, const config::settings& s)
+    : prober_(p), sink_(sink), bus_(bus), topics_(topics), clock_(clk), settings_(s),
+      started_at_(clk.wall_now()), tokens_(s.control.commands_per_minute), last_refill_(clk.now()) {
+  limits_.max_payload_bytes = s.control.max_payload_bytes;
+  limits_.min_interval_ms = s.control.min_interval.count();
+}
+
+std::string controller::check_allowed(const std::string& host) const {
+  const auto& c = settings_.control;
+  sockaddr_storage lit{};
+  const bool is_literal = parse_ip_literal(host, lit);
+  const sockaddr_storage* lp = is_literal ? &lit : nullptr;
+  if (matches(c.deny, host, lp)) return "target not allowed: \"" + host + "\" is on the deny list";
+  if (is_literal) {
+    static const char* loopback[] = {"127.0.0.0/8", "::1/128"};
+    static const char* link_local[] = {"169.254.0.0/16", "fe80::/10"};
+    for (const char* n : loopback) {
+      cidr net;
+      parse_cidr(n, net);
+      if (cidr_contains(net, lit) && !c.allow_loopback && !matches(c.allow, host, lp)) {
+        return "target not allowed: loopback addresses need control.allow_loopback = true";
+      }
+    }
+    for (const char* n : link_local) {
+      cidr net;
+      parse_cidr(n, net);
+      if (cidr_contains(net, lit) && !c.allow_link_local && !matches(c.allow, host, lp)) {
+        return "target not allowed: link-local addresses need control.allow_link_local = true";
+      }
+    }
+  } else if (host == "localhost" && !c.allow_loopback) {
+    return "target not allowed: loopback addresses need control.allow_loopback = true";
+  }
+  if (!c.allow.empty() && !matches(c.allow, host, lp)) return "target not allowed: \"" + host + "\" is not on the allow list";
+  return "";
+}
+
+void controller::reply(const core::incoming_message& m, const core::parsed_command& pc, bool ok,
+                       std::string_view error, const nlohmann::json& extra) {
+  core::outgoing_message out;
+  out.payload = core::reply_json(pc.id, ok, pc.name, error, extra);
+  out.qos = settings_.mqtt.qos_other;
+  if (!m.response_topic.empty()) {
+    out.topic = m.response_topic;
+    out.correlation_data = m.correlation_data;
+  } else {
+    out.topic = topics_.command_reply();
+  }
+  if (!ok) spdlog::warn("command refused: {}", error);
+  bus_.publish(std::move(out));
+}
+
+void controller::on_message(const core::incoming_message& m) {
+  // Rate limit first: a flood of commands costs one token check each.
+  const core::mono_time now = clock_.now();
+  const double per_ns = settings_.control.commands_per_minute / 60e9;
+  tokens_ = std::min<double>(settings_.control.commands_per_minute,
+                             tokens_ + per_ns * static_cast<double>((now - last_refill_).count()));
+  last_refill_ = now;
+  core::parsed_command pc = core::parse_command(m.payload, limits_);
+  if (tokens_ < 1.0) {
+    reply(m, pc, false, "rate limit: more than " + std::to_string(settings_.control.commands_per_minute) +
+                            " commands per minute");
+    return;
+  }
+  tokens_ -= 1.0;
+  if (!pc.ok()) {
+    reply(m, pc, false, pc.error);
+    return;
+  }
+  spdlog::info("command: {}", m.payload.size() > 200 ? m.payload.substr(0, 200) + "..." : m.payload);
+  std::string error;
+  nlohmann::json extra = nlohmann::json::object();
+  auto add = [&](const core::target_request& rq, bool replace) {
+    if (auto e = check_allowed(rq.target); !e.empty()) return e;
+    const bool exists = prober_.find(rq.target) != nullptr;
+    const std::size_t after = replace ? 1 : prober_.target_count() + (exists ? 0 : 1);
+    if (after > settings_.control.max_targets) {
+      return "limit reached: at most " + std::to_string(settings_.control.max_targets) + " targets";
+    }
+    const core::target_spec spec = rq.apply(settings_.probe);
+    if (spec.probe.interval < settings_.control.min_interval) {
+      return "interval_ms " + std::to_string(spec.probe.interval.count() / 1'000'000) + " is below the minimum of " +
+             std::to_string(settings_.control.min_interval.count());
+    }
+    if (replace) {
+      prober_.clear_targets();
+    } else if (exists) {
+      return "target \"" + rq.target + "\" is already monitored";
+    }
+    return prober_.add_target(spec);
+  };
+  std::visit(
+      [&](const auto& c) {
+        using T = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<T, core::start_command>) {
+          error = prober_.start();
+          if (error.empty()) {
+            core::event e;
+            e.type = core::event_type::started;
+            e.ts = clock_.wall_now();
+            sink_.publish_event(e);
+          }
+        } else if constexpr (std::is_same_v<T, core::stop_command>) {
+          if (prober_.running()) {
+            prober_.stop();
+            core::event e;
+            e.type = core::event_type::stopped;
+            e.ts = clock_.wall_now();
+            sink_.publish_event(e);
+          }
+        } else if constexpr (std::is_same_v<T, core::status_command>) {
+          publish_all();
+        } else if constexpr (std::is_same_v<T, core::set_target_command>) {
+          error = add(c.request, true);
+          if (error.empty()) error = prober_.start();
+          extra["target"] = c.request.target;
+        } else if constexpr (std::is_same_v<T, core::add_target_command>) {
+          error = add(c.request, false);
+          extra["target"] = c.request.target;
+        } else if constexpr (std::is_same_v<T, core::remove_target_command>) {
+          if (!prober_.remove_target(c.target)) error = "target not found: \"" + c.target + "\"";
+          extra["target"] = c.target;
+        } else if constexpr (std::is_same_v<T, core::set_interval_command>) {
+          if (c.interval < settings_.control.min_interval) {
+            error = "interval_ms " + std::to_string(c.interval.count() / 1'000'000) + " is below the minimum of " +
+                    std::to_string(settings_.control.min_interval.count());
+          } else if (!prober_.set_interval(c.target, c.interval)) {
+            error = "target not found: \"" + c.target + "\"";
+          }
+          extra["target"] = c.target;
+        }
+      },
+      *pc.cmd);
+  extra["running"] = prober_.running();
+  reply(m, pc, error.empty(), error, extra);
+  publish_state();
+}
+
+void controller::publish_state() {
+  core::agent_state st;
+  st.agent = settings_.mqtt.agent;
+  st.version = NETSTAB_VERSION;
+  st.started_at = started_at_;
+  st.running = prober_.running();
+  for (const target_view* t : prober_.targets()) st.targets.push_back(core::state_target{t->spec().host, t->address(), t->spec().probe});
+  if (counters_) std::tie(st.mqtt_buffered, st.mqtt_dropped) = counters_();
+  bus_.publish(core::outgoing_message{topics_.state(), core::state_json(st), settings_.mqtt.qos_other, true, {}});
+}
+
+void controller::publish_all() {
+  publish_state();
+  for (const target_view* t : prober_.targets()) {
+    sink_.publish_stats(*t);
+    sink_.publish_incidents(*t);
+  }
+}
+
+// ---------------------------------------------------------------- run_service
+
+int run_service(const config::settings& s, const config::load_request& /*request*/) {
+  loop lp;
+  system_clock clk;
+  const core::topic_builder topics(s.mqtt.base_topic, s.mqtt.agent);
+
+  mqtt_options mo;
+  mo.broker_url = s.mqtt.broker;
+  mo.client_id = s.mqtt.client_id;
+  mo.mqtt_version = s.mqtt.protocol == config::mqtt_protocol::v5 ? 5 : 4;
+  mo.keepalive = s.mqtt.keepalive;
+  mo.username = s.mqtt.username;
+  mo.password = s.mqtt.password;
+  mo.ca_file = s.mqtt.tls_ca_file;
+  mo.cert_file = s.mqtt.tls_cert_file;
+  mo.key_file = s.mqtt.tls_key_file;
+  mo.tls_verify = s.mqtt.tls_verify;
+  mo.availability_topic = topics.availability();
+  if (s.control.enabled) mo.subscriptions.push_back(topics.command());
+  mo.connect_timeout = s.mqtt.connect_timeout;
+  mo.reconnect_min = s.mqtt.reconnect_min;
+  mo.reconnect_max = s.mqtt.reconnect_max;
+  mo.outbox_capacity = s.mqtt.buffer_messages;
+  if (!s.mqtt.tls_verify) spdlog::warn("TLS certificate and host name verification is OFF (mqtt.tls_verify = false)");
+
+  // The link is created first but its callbacks reach the controller through pointers set below.
+  controller* ctl = nullptr;
+  mqtt_callbacks cb;
+  cb.on_connected = [&] {
+    spdlog::info("connected to {}", s.mqtt.broker);
+    if (ctl != nullptr) ctl->publish_all();
+  };
+  cb.on_disconnected = [](const std::string& reason) { spdlog::warn("disconnected from the broker: {}", reason); };
+  cb.on_message = [&](core::incoming_message m) {
+    if (ctl != nullptr && m.topic == topics.command()) ctl->on_message(m);
+  };
+  cb.on_error = [](const std::string& text) { spdlog::error("{}", text); };
+  mqtt_link link(lp.get(), mo, cb);
+
+  mqtt_sink::options so;
+  so.qos_sample = s.mqtt.qos_sample;
+  so.qos_other = s.mqtt.qos_other;
+  so.retain_stats = s.mqtt.retain_stats;
+  so.publish_interval = s.stats.publish_interval;
+  mqtt_sink sink(link, topics, clk, so);
+  prober pr(lp.get(), clk, prober_options_from(s), sink);
+  controller c(pr, sink, link, topics, clk, s);
+  c.set_counters_source([&link] {
+    const auto k = link.counters();
+    return std::pair<std::uint64_t, std::uint64_t>{k.buffered, k.dropped};
+  });
+  ctl = &c;
+  for (const auto& t : s.targets) {
+    if (auto err = pr.add_target(t); !err.empty()) {
+      spdlog::critical("{}", err);
+      return 2;
+    }
+  }
+  signal sigint(lp.get());
+  signal sigterm(lp.get());
+  bool stopping = false;
+  auto shutdown = [&](int sig) {
+    if (stopping) return;
+    stopping = true;
+    spdlog::info("signal {}: stopping", sig);
+    pr.close();
+    sigint.close();
+    sigterm.close();
+    link.stop([] {});
+  };
+  sigint.start(SIGINT, shutdown);
+  sigterm.start(SIGTERM, shutdown);
+  link.start();
+  if (!s.targets.empty()) {
+    if (auto err = pr.start(); !err.empty()) {
+      spdlog::critical("{}", err);
+      shutdown(0);
+      lp.run();
+      return 1;
+    }
+  }
+  spdlog::info("netstab {} agent \"{}\": {} target(s), broker {}; watch with: mosquitto_sub -t '{}/#' -v", NETSTAB_VERSION,
+               s.mqtt.agent, s.targets.size(), s.mqtt.broker, topics.prefix());
+  lp.run();
+  return 0;
+}
+
+}  // namespace netstab::service

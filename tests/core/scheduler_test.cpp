@@ -1,0 +1,75 @@
+#include "core/scheduler.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <set>
+#include <vector>
+
+using namespace std::chrono_literals;
+using netstab::core::nanos;
+using netstab::core::scheduler;
+using netstab::core::stagger_offset;
+
+TEST(Scheduler, PopsInDeadlineOrder) {
+  scheduler s;
+  s.schedule(3, 30ms);
+  s.schedule(1, 10ms);
+  s.schedule(2, 20ms);
+  EXPECT_EQ(s.next(), nanos(10ms));
+  EXPECT_FALSE(s.pop_due(9ms).has_value());
+  std::vector<std::uint32_t> order;
+  while (auto id = s.pop_due(100ms)) order.push_back(*id);
+  EXPECT_EQ(order, (std::vector<std::uint32_t>{1, 2, 3}));
+  EXPECT_FALSE(s.next().has_value());
+}
+
+TEST(Scheduler, RescheduleReplacesEarlierEntry) {
+  scheduler s;
+  s.schedule(1, 10ms);
+  s.schedule(1, 50ms);  // interval changed: later
+  EXPECT_EQ(s.next(), nanos(50ms));
+  EXPECT_FALSE(s.pop_due(20ms).has_value());
+  EXPECT_EQ(s.pop_due(50ms), 1u);
+  EXPECT_FALSE(s.pop_due(1s).has_value());
+}
+
+TEST(Scheduler, CancelStopsAnId) {
+  scheduler s;
+  s.schedule(1, 10ms);
+  s.schedule(2, 20ms);
+  s.cancel(1);
+  EXPECT_FALSE(s.scheduled(1));
+  EXPECT_EQ(s.pop_due(1s), 2u);
+  EXPECT_FALSE(s.pop_due(1s).has_value());
+}
+
+TEST(Scheduler, ClearLeavesNothingToFire) {
+  scheduler s;
+  for (std::uint32_t i = 0; i < 100; ++i) s.schedule(i, nanos(i));
+  s.clear();
+  EXPECT_FALSE(s.next().has_value());
+  s.schedule(5, 1ms);
+  EXPECT_EQ(s.pop_due(1ms), 5u);
+}
+
+TEST(Scheduler, HeapStaysBoundedUnderChurn) {
+  scheduler s;
+  for (int round = 0; round < 10000; ++round) {
+    for (std::uint32_t id = 0; id < 10; ++id) s.schedule(id, nanos(static_cast<std::int64_t>(round) * 10 + id));
+  }
+  EXPECT_LE(s.heap_size(), 4u * 10 + 64 + 1);
+}
+
+TEST(Stagger, SpreadsTargetsAcrossTheInterval) {
+  // 1000 targets over 1 s: no 10 ms slot may hold more than twice its share.
+  std::vector<int> slots(100, 0);
+  for (std::uint32_t i = 0; i < 1000; ++i) {
+    const auto off = stagger_offset(i, 1s);
+    ASSERT_GE(off, 0ns);
+    ASSERT_LT(off, nanos(1s));
+    ++slots[static_cast<std::size_t>(off / 10ms)];
+  }
+  EXPECT_LE(*std::max_element(slots.begin(), slots.end()), 20);
+  EXPECT_GE(*std::min_element(slots.begin(), slots.end()), 5);
+}

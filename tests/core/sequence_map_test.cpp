@@ -1,0 +1,150 @@
+#include "core/sequence_map.hpp"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+using namespace std::chrono_literals;
+using netstab::core::match_result;
+using netstab::core::mono_time;
+using netstab::core::nanos;
+using netstab::core::probe_record;
+using netstab::core::probe_state;
+using netstab::core::sequence_map;
+using netstab::core::wall_time;
+
+namespace {
+mono_time at(std::chrono::milliseconds ms) { return std::chrono::duration_cast<nanos>(ms); }
+}  // namespace
+
+TEST(SequenceMap, MatchesReplyToOutstandingProbe) {
+  sequence_map m(8);
+  const auto s = m.on_sent(at(0ms), 1000ms, wall_time{5}, nullptr);
+  EXPECT_EQ(s, 0u);
+  probe_record r;
+  EXPECT_EQ(m.on_reply(s, &r), match_result::ok);
+  EXPECT_EQ(r.sent_at, at(0ms));
+  EXPECT_EQ(r.user_tx, wall_time{5});
+  EXPECT_EQ(m.outstanding(), 0u);
+}
+
+TEST(SequenceMap, CountsSecondReplyAsDuplicate) {
+  sequence_map m(8);
+  const auto s = m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  EXPECT_EQ(m.on_reply(s), match_result::ok);
+  EXPECT_EQ(m.on_reply(s), match_result::duplicate);
+  EXPECT_EQ(m.on_reply(s), match_result::duplicate);
+}
+
+TEST(SequenceMap, DropsReplyAfterTimeoutAsLate) {
+  sequence_map m(8);
+  const auto s = m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  std::vector<std::uint32_t> timed_out;
+  m.expire(at(999ms), [&](const probe_record& r) { timed_out.push_back(r.seq); });
+  EXPECT_TRUE(timed_out.empty());
+  m.expire(at(1000ms), [&](const probe_record& r) { timed_out.push_back(r.seq); });
+  ASSERT_EQ(timed_out.size(), 1u);
+  EXPECT_EQ(m.on_reply(s), match_result::late);
+  EXPECT_EQ(m.on_reply(s), match_result::duplicate);
+}
+
+TEST(SequenceMap, ExpiresInOrderAndReportsNextDeadline) {
+  sequence_map m(8);
+  m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  m.on_sent(at(100ms), 1000ms, wall_time{}, nullptr);
+  m.on_sent(at(200ms), 1000ms, wall_time{}, nullptr);
+  EXPECT_EQ(m.on_reply(1), match_result::ok);
+  EXPECT_EQ(m.next_deadline(), at(1000ms));
+  std::vector<std::uint32_t> timed_out;
+  m.expire(at(1250ms), [&](const probe_record& r) { timed_out.push_back(r.seq); });
+  EXPECT_EQ(timed_out, (std::vector<std::uint32_t>{0, 2}));
+  EXPECT_FALSE(m.next_deadline().has_value());
+}
+
+TEST(SequenceMap, ForeignAndFutureSequencesAreStale) {
+  sequence_map m(4);
+  EXPECT_EQ(m.on_reply(0), match_result::stale);  // nothing sent yet
+  m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  EXPECT_EQ(m.on_reply(1), match_result::stale);   // not sent yet
+  EXPECT_EQ(m.on_reply(77), match_result::stale);
+  EXPECT_EQ(m.on_reply(0xFFFFFFFFu), match_result::stale);
+}
+
+TEST(SequenceMap, ForgetsProbesOlderThanTheRing) {
+  sequence_map m(4);
+  for (int i = 0; i < 10; ++i) {
+    const auto s = m.on_sent(at(std::chrono::milliseconds(i * 10)), 1000ms, wall_time{}, nullptr);
+    EXPECT_EQ(m.on_reply(s), match_result::ok);
+  }
+  EXPECT_EQ(m.on_reply(5), match_result::stale);
+  EXPECT_EQ(m.on_reply(6), match_result::duplicate);
+}
+
+TEST(SequenceMap, WrapsPast16And32Bits) {
+  sequence_map m(8);
+  // Drive the sequence through 65535 -> 65536 and count that matching still works.
+  for (std::uint32_t i = 0; i < 70000; ++i) {
+    const auto s = m.on_sent(at(std::chrono::milliseconds(i)), 1000ms, wall_time{}, nullptr);
+    ASSERT_EQ(s, i);
+    ASSERT_EQ(m.on_reply(s), match_result::ok) << i;
+  }
+  EXPECT_EQ(m.on_reply(65535), match_result::stale);
+}
+
+TEST(SequenceMap, WrapsPast32Bits) {
+  sequence_map m(8);
+  // Start just below 2^32 by sending and answering; the ring arithmetic is modular.
+  // (Reaching 2^32 by sending would take too long, so test the modular age check directly.)
+  for (int i = 0; i < 3; ++i) m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  EXPECT_EQ(m.on_reply(0xFFFFFFFEu), match_result::stale);
+  EXPECT_EQ(m.on_reply(2), match_result::ok);
+}
+
+TEST(SequenceMap, ResolveStopsTimeout) {
+  sequence_map m(8);
+  const auto s = m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
+  EXPECT_TRUE(m.resolve(s));
+  EXPECT_FALSE(m.resolve(s));
+  int n = 0;
+  m.expire(at(5000ms), [&](const probe_record&) { ++n; });
+  EXPECT_EQ(n, 0);
+}
+
+TEST(SequenceMap, EvictsOutstandingProbeWhenRingTooSmall) {
+  sequence_map m(2);
+  m.on_sent(at(0ms), 10000ms, wall_time{}, nullptr);
+  m.on_sent(at(1ms), 10000ms, wall_time{}, nullptr);
+  std::optional<probe_record> ev;
+  m.on_sent(at(2ms), 10000ms, wall_time{}, &ev);
+  ASSERT_TRUE(ev.has_value());
+  EXPECT_EQ(ev->seq, 0u);
+}
+
+TEST(SequenceMap, KeepsKernelTransmitTimestamp) {
+  sequence_map m(8);
+  const auto s = m.on_sent(at(0ms), 1000ms, wall_time{100}, nullptr);
+  m.set_kernel_tx(s, wall_time{150});
+  probe_record r;
+  ASSERT_EQ(m.on_reply(s, &r), match_result::ok);
+  ASSERT_TRUE(r.kernel_tx.has_value());
+  EXPECT_EQ(*r.kernel_tx, wall_time{150});
+}
+
+TEST(SequenceMap, ResizeKeepsRecentRecords) {
+  sequence_map m(4);
+  for (int i = 0; i < 4; ++i) m.on_sent(at(std::chrono::milliseconds(i)), 1000ms, wall_time{}, nullptr);
+  m.resize(16);
+  EXPECT_EQ(m.capacity(), 16u);
+  EXPECT_EQ(m.outstanding(), 4u);
+  EXPECT_EQ(m.on_reply(3), match_result::ok);
+  m.resize(2);
+  EXPECT_EQ(m.on_reply(2), match_result::ok);
+  EXPECT_EQ(m.on_reply(0), match_result::stale);
+}
+
+TEST(SequenceMap, CapacityCoversTimeoutAndGrace) {
+  // 1 s interval, 1 s timeout, 2 s grace: 3 probes in the window + 2 -> 8.
+  EXPECT_EQ(sequence_map::capacity_for(1000ms, 1000ms, 2000ms), 8u);
+  EXPECT_EQ(sequence_map::capacity_for(10ms, 1000ms, 1000ms), 256u);
+  EXPECT_EQ(sequence_map::capacity_for(1ms, 60000ms, 60000ms), 4096u);
+}

@@ -1,0 +1,325 @@
+// netlab_responder: the emulated remote host. Opens a TUN device (IFF_TUN | IFF_NO_PI) by name in the current
+// network namespace, reads IP packets, and answers ICMP echo requests addressed to the emulated host's
+// addresses according to a profile (see profile.hpp): delay distribution, loss, duplicates, late replies, ICMP
+// unreachable. Replies wait in a min-heap ordered by due time; the loop sleeps on a timerfd (CLOCK_MONOTONIC)
+// until spin before the earliest due time, then busy-waits to the exact time, so the injected delay is accurate
+// to a few microseconds even where timer wake-ups are coarse. The request's time is taken right after read().
+//
+// Output on stdout, one JSON object per line: {"type":"ready",...} once the device exists, and a summary with
+// what it did on SIGTERM or SIGINT, then it exits 0. Errors go to stderr with exit status 1 (start-up) .
+// Single-threaded: everything below runs on the main thread.
+#include <fcntl.h>
+#include <linux/if.h>
+#include <linux/if_tun.h>
+#include <poll.h>
+#include <sched.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <cerrno>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <queue>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "tests/netlab/packet.hpp"
+#include "tests/netlab/profile.hpp"
+
+namespace netstab::netlab {
+namespace {
+
+nanos mono_now() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_MONOTONIC, &ts);
+  return std::chrono::seconds(ts.tv_sec) + nanos(ts.tv_nsec);
+}
+
+[[noreturn]] void fail(const std::string& what) {
+  std::cerr << "netlab_responder: " << what << ": " << std::strerror(errno) << '\n';
+  std::exit(1);
+}
+
+struct pending_reply {
+  nanos due{};
+  std::uint64_t order = 0;  // ties keep their scheduling order
+  std::vector<std::byte> packet;
+};
+
+struct later_first {
+  bool operator()(const pending_reply& a, const pending_reply& b) const {
+    return a.due != b.due ? a.due > b.due : a.order > b.order;
+  }
+};
+
+struct counters {
+  std::uint64_t requests = 0;
+  std::uint64_t replies = 0;  // echo reply packets written, duplicates and late ones included
+  std::uint64_t dropped = 0;
+  std::uint64_t duplicates = 0;  // extra copies written
+  std::uint64_t late = 0;
+  std::uint64_t unreachable = 0;
+  std::uint64_t ignored = 0;  // packets that were not echo requests to the emulated host
+  std::uint64_t write_errors = 0;
+};
+
+double percentile(std::vector<double> v, double q) {
+  if (v.empty()) {
+    return 0.0;
+  }
+  std::sort(v.begin(), v.end());
+  const auto idx = static_cast<std::size_t>(q * static_cast<double>(v.size() - 1) + 0.5);
+  return v[std::min(idx, v.size() - 1)];
+}
+
+class responder {
+ public:
+  explicit responder(profile p) : profile_(std::move(p)), delays_(profile_.delay, profile_.seed) {}
+
+  int run() {
+    open_tun();
+    timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (timer_fd_ < 0) {
+      fail("timerfd_create");
+    }
+    sigset_t mask;
+    sigemptyset(&mask);
+    sigaddset(&mask, SIGTERM);
+    sigaddset(&mask, SIGINT);
+    if (::sigprocmask(SIG_BLOCK, &mask, nullptr) != 0) {
+      fail("sigprocmask");
+    }
+    signal_fd_ = ::signalfd(-1, &mask, SFD_NONBLOCK | SFD_CLOEXEC);
+    if (signal_fd_ < 0) {
+      fail("signalfd");
+    }
+    // A 1 ns timer slack: the default 50 us would be added to every timerfd wake-up.
+    ::prctl(PR_SET_TIMERSLACK, 1UL, 0UL, 0UL, 0UL);
+    if (profile_.realtime) {
+      sched_param sp{};
+      sp.sched_priority = 10;
+      if (::sched_setscheduler(0, SCHED_FIFO, &sp) != 0) {
+        std::cerr << "netlab_responder: SCHED_FIFO unavailable, continuing: " << std::strerror(errno) << '\n';
+      }
+    }
+    std::cout << nlohmann::json{{"type", "ready"}, {"tun", profile_.tun}, {"pid", ::getpid()}}.dump() << std::endl;
+
+    std::array<pollfd, 3> fds{{{tun_fd_, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}}};
+    for (;;) {
+      arm_timer();
+      if (::poll(fds.data(), fds.size(), -1) < 0) {
+        if (errno == EINTR) {
+          continue;
+        }
+        fail("poll");
+      }
+      if ((fds[2].revents & POLLIN) != 0) {
+        break;
+      }
+      if ((fds[1].revents & POLLIN) != 0) {
+        std::uint64_t expirations = 0;
+        [[maybe_unused]] const auto n = ::read(timer_fd_, &expirations, sizeof expirations);
+      }
+      drain_tun();
+      send_due();
+    }
+    print_summary();
+    return 0;
+  }
+
+ private:
+  void open_tun() {
+    tun_fd_ = ::open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (tun_fd_ < 0) {
+      fail("open /dev/net/tun");
+    }
+    ifreq ifr{};
+    ifr.ifr_flags = IFF_TUN | IFF_NO_PI;
+    std::snprintf(ifr.ifr_name, IFNAMSIZ, "%s", profile_.tun.c_str());
+    if (::ioctl(tun_fd_, TUNSETIFF, &ifr) != 0) {
+      fail("TUNSETIFF " + profile_.tun);
+    }
+  }
+
+  void arm_timer() {
+    itimerspec its{};
+    if (!heap_.empty()) {
+      // Wake `spin` early; a due time already past fires at once (1 ns, since 0 would disarm).
+      const nanos at = std::max(heap_.top().due - profile_.spin, nanos{1});
+      its.it_value.tv_sec = static_cast<time_t>(at.count() / 1'000'000'000);
+      its.it_value.tv_nsec = static_cast<long>(at.count() % 1'000'000'000);
+    }
+    ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr);
+  }
+
+  void drain_tun() {
+    for (;;) {
+      const ssize_t n = ::read(tun_fd_, buffer_.data(), buffer_.size());
+      if (n < 0) {
+        return;  // EAGAIN, or a transient error: poll tells us when there is more
+      }
+      const nanos now = mono_now();
+      handle(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(n)), now);
+    }
+  }
+
+  bool is_host(const request& r) const {
+    return std::any_of(profile_.hosts.begin(), profile_.hosts.end(),
+                       [&](const auto& h) { return h.first == r.f && h.second == r.dst; });
+  }
+
+  void handle(std::span<const std::byte> packet, nanos now) {
+    const auto r = parse_request(packet);
+    if (!r || !is_host(*r)) {
+      ++counters_.ignored;
+      return;
+    }
+    ++counters_.requests;
+    const std::uint64_t index = profile_.index_by_seq ? r->seq16 : arrivals_[r->dst]++;
+    const action a = action_for(profile_, index);
+    switch (a.what) {
+      case action_kind::loss:
+        ++counters_.dropped;
+        return;
+      case action_kind::late: {
+        ++counters_.late;
+        build_echo_reply(packet, scratch_);
+        schedule(now + a.late_after, scratch_);
+        return;
+      }
+      case action_kind::unreachable: {
+        ++counters_.unreachable;
+        build_unreachable(packet, r->dst, scratch_);
+        schedule(now + delays_.next(), scratch_);
+        return;
+      }
+      case action_kind::reply:
+      case action_kind::duplicate: {
+        const nanos d = delays_.next();
+        injected_ms_.push_back(static_cast<double>(d.count()) / 1e6);
+        build_echo_reply(packet, scratch_);
+        schedule(now + d, scratch_);
+        if (a.what == action_kind::duplicate) {
+          ++counters_.duplicates;
+          schedule(now + d + profile_.dup_gap, scratch_);
+        }
+        return;
+      }
+    }
+  }
+
+  void schedule(nanos due, const std::vector<std::byte>& packet) { heap_.push({due, next_order_++, packet}); }
+
+  // Writes every reply due within `spin` from now, busy-waiting to each exact due time. Requests that arrive
+  // while waiting are read at once, so their timestamps are not delayed by the wait.
+  void send_due() {
+    while (!heap_.empty() && heap_.top().due <= mono_now() + profile_.spin) {
+      const nanos due = heap_.top().due;
+      nanos now = mono_now();
+      while (now < due) {
+        drain_tun();
+        now = mono_now();
+      }
+      if (heap_.top().due != due) {
+        continue;  // drain_tun scheduled something earlier (a zero delay): send that first
+      }
+      const pending_reply& top = heap_.top();
+      const nanos before_write = mono_now();
+      if (::write(tun_fd_, top.packet.data(), top.packet.size()) < 0) {
+        ++counters_.write_errors;
+      } else {
+        const auto t = std::to_integer<unsigned>(top.packet[0]) >> 4U == 4 ? top.packet[20] : top.packet[40];
+        const auto type = std::to_integer<std::uint8_t>(t);
+        if (type == core::icmp::v4_echo_reply || type == core::icmp::v6_echo_reply) {
+          ++counters_.replies;
+        }
+        wake_us_.push_back(static_cast<double>((before_write - due).count()) / 1e3);
+        write_us_.push_back(static_cast<double>((mono_now() - before_write).count()) / 1e3);
+      }
+      heap_.pop();
+    }
+  }
+
+  void print_summary() const {
+    double sum = 0.0;
+    double mad = 0.0;
+    for (std::size_t i = 0; i < injected_ms_.size(); ++i) {
+      sum += injected_ms_[i];
+      if (i > 0) {
+        mad += std::abs(injected_ms_[i] - injected_ms_[i - 1]);
+      }
+    }
+    const auto n = static_cast<double>(injected_ms_.size());
+    nlohmann::json delay = {
+        {"count", injected_ms_.size()},
+        {"mean", injected_ms_.empty() ? 0.0 : sum / n},
+        {"p50", percentile(injected_ms_, 0.5)},
+        {"min", injected_ms_.empty() ? 0.0 : *std::min_element(injected_ms_.begin(), injected_ms_.end())},
+        {"max", injected_ms_.empty() ? 0.0 : *std::max_element(injected_ms_.begin(), injected_ms_.end())},
+        {"mean_abs_diff", injected_ms_.size() > 1 ? mad / (n - 1.0) : 0.0},
+    };
+    nlohmann::json out = {
+        {"type", "summary"},
+        {"requests", counters_.requests},
+        {"replies", counters_.replies},
+        {"dropped", counters_.dropped},
+        {"duplicates", counters_.duplicates},
+        {"late", counters_.late},
+        {"unreachable", counters_.unreachable},
+        {"ignored", counters_.ignored},
+        {"write_errors", counters_.write_errors},
+        {"pending", heap_.size()},
+        {"delay_ms", delay},
+        {"send_error_us", {{"p50", percentile(wake_us_, 0.5)},
+                           {"p99", percentile(wake_us_, 0.99)},
+                           {"max", percentile(wake_us_, 1.0)}}},
+        {"write_us", {{"p50", percentile(write_us_, 0.5)},
+                      {"p99", percentile(write_us_, 0.99)},
+                      {"max", percentile(write_us_, 1.0)}}},
+    };
+    std::cout << out.dump() << std::endl;
+  }
+
+  profile profile_;
+  delay_source delays_;
+  int tun_fd_ = -1;
+  int timer_fd_ = -1;
+  int signal_fd_ = -1;
+  std::array<std::byte, 65536> buffer_{};
+  std::vector<std::byte> scratch_;
+  std::priority_queue<pending_reply, std::vector<pending_reply>, later_first> heap_;
+  std::uint64_t next_order_ = 0;
+  std::map<address, std::uint64_t> arrivals_;
+  counters counters_;
+  std::vector<double> injected_ms_;  // drawn delays of normal replies, in request order
+  std::vector<double> wake_us_;      // how late each write started, relative to its due time
+  std::vector<double> write_us_;     // how long each write() took (the kernel may deliver the reply inline)
+};
+
+}  // namespace
+}  // namespace netstab::netlab
+
+int main(int argc, char** argv) {
+  std::vector<std::string_view> args(argv + 1, argv + argc);
+  netstab::netlab::profile p;
+  try {
+    p = netstab::netlab::parse_profile(args);
+  } catch (const std::invalid_argument& e) {
+    std::cerr << "netlab_responder: " << e.what() << '\n';
+    return 2;
+  }
+  netstab::netlab::responder r(std::move(p));
+  return r.run();
+}
