@@ -52,7 +52,7 @@ struct layered {
 class problems {
  public:
   void add(const std::string& where, const std::string& what, std::uint32_t line = 0) {
-    list_.push_back({line, list_.size(), where.empty() ? what : where + ": " + what});
+    list_.push_back({line, where.empty() ? what : where + ": " + what});
   }
   void throw_if_any() {
     if (list_.empty()) {
@@ -69,8 +69,7 @@ class problems {
 
  private:
   struct item {
-    std::uint32_t line;
-    std::size_t order;
+    std::uint32_t line;  // 0 outside files; stable sorting keeps the order of equal lines
     std::string text;
   };
   std::vector<item> list_;
@@ -683,7 +682,9 @@ void apply_env(layered& cfg, const environment& env) {
       continue;
     }
     const auto keys = known_keys();
-    const auto spec = std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) { return k.env_name() == name; });
+    const std::string& variable = name;  // structured bindings cannot be captured before clang 16
+    const auto spec =
+        std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) { return k.env_name() == variable; });
     if (spec == keys.end()) {
       sink.add(name, unknown_message("unknown setting", closest(name, names)));
       continue;

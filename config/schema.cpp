@@ -244,7 +244,8 @@ std::vector<key_spec> build_table() {
   std::vector<key_spec> t;
 
   // [probe]
-  t.push_back(probe_ms_key<&core::probe_settings::interval>("interval_ms", 10, 3'600'000));
+  const auto min_interval_ms = std::chrono::duration_cast<std::chrono::milliseconds>(core::min_interval).count();
+  t.push_back(probe_ms_key<&core::probe_settings::interval>("interval_ms", min_interval_ms, 3'600'000));
   t.push_back(probe_ms_key<&core::probe_settings::timeout>("timeout_ms", 1, 60'000));
   t.push_back(probe_key<&core::probe_settings::size>("size", value_kind::integer, core::min_payload_size,
                                                      core::max_payload_size));

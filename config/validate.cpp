@@ -235,6 +235,9 @@ broker_parse_result parse_broker_url(std::string_view text) {
       return fail(" has \"[" + std::string(host) + "]\", which is not an IPv6 address");
     }
   } else {
+    if (std::count(authority.begin(), authority.end(), ':') > 1) {
+      return fail(" has an IPv6 address without brackets (write it as [address])");
+    }
     const auto colon = authority.find(':');
     host = authority.substr(0, colon);
     if (colon != std::string_view::npos) {

@@ -8,15 +8,19 @@
 // (under ~1% for smoothly spread values).
 // That gives 896 bins in all (index fits in 10 bits).
 //
-// Storage: a sorted vector of packed 32-bit entries, key in the high 11 bits
-// (channel * 1024 + bin) and count in the low 21 bits, so memory follows the
-// number of distinct bins that hold values, never the number of values, and is
-// bounded by 2 channels x 896 bins. Two channels (RTT and process latency) share
-// one vector to save a vector header per window bucket. A count that would pass
-// 2^21 - 1 spills into a further entry with the same key, so entries are sorted
-// by key but a key may repeat; every operation treats the run of equal keys as
-// one bin. clear() keeps the capacity, so a histogram that is refilled with a
-// similar spread of values does not allocate again.
+// Storage: a sorted vector of packed 32-bit entries, the key (channel * 1024 +
+// bin) in the high bits and a count in the low bits, so memory follows the
+// number of distinct (channel, bin) pairs that hold values, never the number of
+// values, and is bounded by channels x 896 entries. ChannelBits sets how many
+// channels share the vector (and leaves 22 - ChannelBits bits for the count):
+// sparse_histogram has 2 channels (RTT and process latency) and 21-bit counts;
+// slot_histogram has 128 channels, i.e. up to 64 window buckets x 2 series in one
+// vector (one vector header and one capacity slack per window instead of one
+// per bucket) and 15-bit counts. A count that would overflow spills into a
+// further entry with the same key, so entries are sorted by key but a key may
+// repeat; every operation treats the run of equal keys as one bin. clear()
+// keeps the capacity, so a histogram refilled with a similar spread of values
+// does not allocate again.
 //
 // Not thread-safe; owned by one window (loop thread).
 #include <cstddef>
@@ -35,10 +39,12 @@ std::uint16_t histogram_bin(std::uint32_t us);
 std::uint32_t histogram_bin_lower(std::uint16_t bin);
 std::uint32_t histogram_bin_width(std::uint16_t bin);
 
-class sparse_histogram {
+template <unsigned ChannelBits>
+class basic_sparse_histogram {
  public:
-  static constexpr unsigned channels = 2;
-  static constexpr std::uint32_t max_entry_count = (1U << 21) - 1;
+  static constexpr unsigned channels = 1U << ChannelBits;
+  static constexpr unsigned count_bits = 22 - ChannelBits;
+  static constexpr std::uint32_t max_entry_count = (1U << count_bits) - 1;
 
   // Adds n values that fall into bin of channel.
   void add(unsigned channel, std::uint16_t bin, std::uint64_t n = 1);
@@ -46,10 +52,19 @@ class sparse_histogram {
   // Removes n values of bin; removing more than are present removes what is there.
   void remove(unsigned channel, std::uint16_t bin, std::uint64_t n);
   // Adds / removes every value of other (used to maintain a window aggregate).
-  void add_all(const sparse_histogram& other);
-  void remove_all(const sparse_histogram& other);
-  // Empties the histogram and keeps its capacity.
+  void add_all(const basic_sparse_histogram& other);
+  void remove_all(const basic_sparse_histogram& other);
+  // Empties the histogram / the channels first .. last-1, keeping the capacity.
   void clear() { entries_.clear(); }
+  void clear_channels(unsigned first, unsigned last);
+  // Calls f(bin, count) for each entry of channel, in bin order (a bin whose
+  // count spilled over several entries is reported once per entry).
+  template <typename F>
+  void visit(unsigned channel, F&& f) const {
+    for (auto it = channel_begin(channel), end = channel_begin(channel + 1); it != end; ++it) {
+      f(static_cast<std::uint16_t>((*it >> count_bits) % 1024), static_cast<std::uint32_t>(*it & max_entry_count));
+    }
+  }
 
   // Number of values in channel (walks the channel's entries).
   std::uint64_t count(unsigned channel) const;
@@ -70,7 +85,15 @@ class sparse_histogram {
   std::size_t heap_bytes() const { return entries_.capacity() * sizeof(std::uint32_t); }
 
  private:
+  // First entry of channel; channel == channels gives end().
+  std::vector<std::uint32_t>::const_iterator channel_begin(unsigned channel) const;
+
   std::vector<std::uint32_t> entries_;
 };
+
+using sparse_histogram = basic_sparse_histogram<1>;
+using slot_histogram = basic_sparse_histogram<7>;
+extern template class basic_sparse_histogram<1>;
+extern template class basic_sparse_histogram<7>;
 
 }  // namespace netstab::core

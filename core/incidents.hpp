@@ -11,10 +11,16 @@
 // Bounded: opening an incident when N are stored drops the oldest. With N = 0
 // only the open incident is kept, and dropped when it closes.
 //
+// Memory: libstdc++'s std::deque allocates ~0.5 KB as soon as it is constructed,
+// so the deque is created with the first incident; until then incidents()
+// returns a shared immutable empty deque. Most targets never have an incident.
+// A reference from incidents() is valid until the next open().
+//
 // Not thread-safe; owned by a target_monitor on the loop thread.
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 
 #include "core/stats_snapshot.hpp"
@@ -36,15 +42,15 @@ class incident_log {
   // Closes the open incident at end and returns a copy of it. Precondition: one is open.
   incident close(wall_time end);
 
-  const std::deque<incident>& incidents() const { return log_; }
+  const std::deque<incident>& incidents() const;
   std::uint64_t opened_total() const { return next_id_ - 1; }
   std::size_t heap_bytes() const;
 
  private:
-  std::deque<incident> log_;
+  std::unique_ptr<std::deque<incident>> log_;  // created by the first open()
   std::size_t max_;
   std::uint64_t next_id_ = 1;
-  bool open_ = false;  // when true, log_.back() is the open incident
+  bool open_ = false;  // when true, log_->back() is the open incident
 };
 
 }  // namespace netstab::core

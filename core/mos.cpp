@@ -10,7 +10,8 @@ double r_factor(double avg_rtt_ms, double jitter_ms, double loss_pct) {
   return std::clamp(93.2 - delay_penalty - 2.5 * loss_pct, 0.0, 100.0);
 }
 
-double mos_from_r(double r) {
+double mos_from_r(double r_in) {
+  const double r = std::clamp(r_in, 0.0, 100.0);
   const double mos = 1.0 + 0.035 * r + 7e-6 * r * (r - 60.0) * (100.0 - r);
   return std::clamp(mos, 1.0, 4.5);
 }

@@ -11,7 +11,7 @@
 namespace netstab::core {
 
 double r_factor(double avg_rtt_ms, double jitter_ms, double loss_pct);
-double mos_from_r(double r);
+double mos_from_r(double r);  // r is clamped to [0, 100] first
 double estimate_mos(double avg_rtt_ms, double jitter_ms, double loss_pct);
 
 // MOS of a window: empty when the window resolved no probe, 1.0 when nothing was

@@ -54,8 +54,8 @@ latency_summary summarize(const latency_acc& acc, const sparse_histogram& hist, 
 }  // namespace
 
 window_stats::window_stats(nanos window, unsigned buckets) : window_(window), bucket_len_(0) {
-  if (buckets == 0) {
-    throw std::invalid_argument("window needs at least one bucket");
+  if (buckets == 0 || buckets > max_buckets) {
+    throw std::invalid_argument("a window needs 1 to 64 buckets");
   }
   if (window.count() < static_cast<nanos::rep>(buckets)) {
     throw std::invalid_argument("window is shorter than its bucket count in nanoseconds");
@@ -83,7 +83,7 @@ window_stats::bucket* window_stats::bucket_for(mono_time t) {
   } else if (e > head_epoch_) {
     const std::int64_t steps = std::min(e - head_epoch_, b);
     for (std::int64_t k = 1; k <= steps; ++k) {
-      expire(buckets_[slot_of(head_epoch_ + k)]);
+      expire(slot_of(head_epoch_ + k));
     }
     head_epoch_ = e;
   } else if (e <= head_epoch_ - b) {
@@ -92,7 +92,8 @@ window_stats::bucket* window_stats::bucket_for(mono_time t) {
   return &buckets_[slot_of(e)];
 }
 
-void window_stats::expire(bucket& b) {
+void window_stats::expire(std::size_t slot) {
+  bucket& b = buckets_[slot];
   totals_.sent -= b.sent;
   totals_.received -= b.received;
   totals_.lost -= b.lost;
@@ -101,15 +102,14 @@ void window_stats::expire(bucket& b) {
   totals_.duplicates -= b.duplicates;
   totals_.ipdv_count -= b.ipdv_count;
   totals_.ipdv_sum_us -= b.ipdv_sum_us;
+  const auto first = static_cast<unsigned>(slot) * 2;
   for (const auto s : all_series) {
-    totals_.latency_count[channel(s)] -= b.count[channel(s)];
+    const unsigned c = channel(s);
+    totals_.latency_count[c] -= b.count[c];
+    slots_.visit(first + c, [&](std::uint16_t bin, std::uint32_t n) { aggregate_.remove(c, bin, n); });
   }
-  aggregate_.remove_all(b.hist);
-  // Reset everything but keep the histogram's capacity for the next epoch.
-  b.hist.clear();
-  sparse_histogram kept = std::move(b.hist);
+  slots_.clear_channels(first, first + 2);
   b = bucket{};
-  b.hist = std::move(kept);
 }
 
 void window_stats::add_latency(bucket& b, latency_series s, std::uint32_t us) {
@@ -125,7 +125,8 @@ void window_stats::add_latency(bucket& b, latency_series s, std::uint32_t us) {
   b.sum_us[c] += us;
   b.sumsq_us2[c] += static_cast<double>(us) * static_cast<double>(us);
   const std::uint16_t bin = histogram_bin(us);
-  b.hist.add(c, bin);
+  const auto slot = static_cast<unsigned>(&b - buckets_.data());
+  slots_.add(slot * 2 + c, bin);
   aggregate_.add(c, bin);
   ++totals_.latency_count[c];
 }
@@ -259,7 +260,10 @@ void window_stats::fill(mono_time now, stats_snapshot& out) const {
       a.max_us = std::max(a.max_us, k.max_us[c]);
     }
     if (!all_inside) {
-      partial.add_all(k.hist);
+      for (const auto s : all_series) {
+        const unsigned c = channel(s);
+        slots_.visit(static_cast<unsigned>(i) * 2 + c, [&](std::uint16_t bin, std::uint32_t n) { partial.add(c, bin, n); });
+      }
     }
   }
   const std::uint64_t resolved = out.received + out.lost;
@@ -271,11 +275,7 @@ void window_stats::fill(mono_time now, stats_snapshot& out) const {
 }
 
 std::size_t window_stats::memory_bytes() const {
-  std::size_t n = sizeof(*this) + buckets_.capacity() * sizeof(bucket) + aggregate_.heap_bytes();
-  for (const bucket& b : buckets_) {
-    n += b.hist.heap_bytes();
-  }
-  return n;
+  return sizeof(*this) + buckets_.capacity() * sizeof(bucket) + slots_.heap_bytes() + aggregate_.heap_bytes();
 }
 
 }  // namespace netstab::core

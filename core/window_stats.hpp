@@ -10,12 +10,14 @@
 // between (B-1) and B bucket lengths long, never more.
 //
 // Per bucket: counters, sum / sum of squares / count / min / max per latency
-// series (microseconds, integers, so sums are exact), the IPDV sum and count, and
-// a sparse histogram of both series. Window totals of the counters and an
-// aggregate histogram are maintained incrementally (added on insert, subtracted
-// when a bucket expires) so the per-sample status check reads them without
-// walking the ring. Memory depends on B and on the number of distinct histogram
-// bins, never on the probe rate.
+// series (microseconds, integers, so sums are exact), and the IPDV sum and
+// count. The buckets' latency histograms share one slot_histogram (channel
+// slot * 2 + series), so a window has one vector of histogram entries rather
+// than one per bucket. Window totals of the counters and an aggregate histogram
+// are maintained incrementally (added on insert, subtracted when a bucket
+// expires) so the per-sample status check reads them without walking the ring.
+// Memory depends on B and on the number of distinct histogram bins, never on the
+// probe rate.
 //
 // Outcomes are attributed to the bucket of their own time (sample.at), sends to
 // the bucket of the send time. An input older than the ring is dropped.
@@ -44,7 +46,10 @@ struct window_counts {
 
 class window_stats {
  public:
-  // Throws std::invalid_argument when buckets is 0 or window is shorter than buckets nanoseconds.
+  static constexpr unsigned max_buckets = slot_histogram::channels / 2;  // 64
+
+  // Throws std::invalid_argument when buckets is not in 1..64 or window is
+  // shorter than buckets nanoseconds.
   window_stats(nanos window, unsigned buckets);
 
   nanos window() const { return window_; }
@@ -81,7 +86,6 @@ class window_stats {
     std::array<std::uint64_t, 2> sum_us{};
     std::array<double, 2> sumsq_us2{};  // integer-valued; exact below 2^53
     std::uint64_t ipdv_sum_us = 0;
-    sparse_histogram hist;
     std::array<std::uint32_t, 2> count{};
     std::array<std::uint32_t, 2> min_us{};
     std::array<std::uint32_t, 2> max_us{};
@@ -92,10 +96,11 @@ class window_stats {
   std::size_t slot_of(std::int64_t epoch) const;
   // Advances the ring to t and returns t's bucket, or nullptr when t is older than the ring.
   bucket* bucket_for(mono_time t);
-  void expire(bucket& b);
+  void expire(std::size_t slot);
   void add_latency(bucket& b, latency_series s, std::uint32_t us);
 
   std::vector<bucket> buckets_;
+  slot_histogram slots_;  // channel slot * 2 + series: each bucket's histograms
   sparse_histogram aggregate_;
   window_counts totals_;
   nanos window_;

@@ -155,6 +155,31 @@ TEST(Histogram, RemoveAllUndoesAddAll) {
   }
 }
 
+TEST(Histogram, SlotHistogramVisitsAndClearsChannelRanges) {
+  slot_histogram h;
+  h.add_value(0, 100);
+  h.add_value(1, 200);
+  h.add_value(4, 300);
+  h.add_value(5, 400);
+  h.add(127, histogram_bin(20000), 2ULL * slot_histogram::max_entry_count + 1);  // last channel, spills
+  EXPECT_EQ(slot_histogram::max_entry_count, 32767U);
+  EXPECT_EQ(h.entries(), 7U);
+  EXPECT_EQ(h.count(127), 2ULL * slot_histogram::max_entry_count + 1);
+  std::vector<std::uint32_t> seen;
+  h.visit(4, [&](std::uint16_t bin, std::uint32_t n) {
+    seen.push_back(histogram_bin_lower(bin));
+    seen.push_back(n);
+  });
+  EXPECT_EQ(seen, (std::vector<std::uint32_t>{300, 1}));
+  h.clear_channels(4, 6);
+  EXPECT_EQ(h.count(4), 0U);
+  EXPECT_EQ(h.count(5), 0U);
+  EXPECT_EQ(h.count(0), 1U);
+  EXPECT_EQ(h.count(1), 1U);
+  EXPECT_EQ(h.entries(), 5U);
+  EXPECT_NEAR(*h.percentile(127, 50), 20000.0, 512.0);
+}
+
 TEST(Histogram, ClearKeepsCapacity) {
   sparse_histogram h;
   for (std::uint32_t v = 100; v < 100000; v += 1000) {

@@ -141,7 +141,7 @@ TEST(Status, DoesNotFlapAroundAThreshold) {
     status_tracker t{status_thresholds{}};
     int changes = 0;
     for (int i = 0; i < 40; ++i) {
-      changes += t.evaluate(loss(i % 2 == 0 ? r.low : r.high)) ? 1 : 0;
+      changes += t.evaluate(loss(i % 2 == 0 ? r.high : r.low)) ? 1 : 0;
     }
     EXPECT_EQ(t.level(), r.settles_at);
     EXPECT_EQ(changes, 1);

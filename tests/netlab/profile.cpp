@@ -127,6 +127,12 @@ profile parse_profile(std::span<const std::string_view> args) {
       p.index_by_seq = v == "seq";
     } else if (a == "--spin-us") {
       p.spin = std::chrono::microseconds(parse_count(value(i), "--spin-us"));
+    } else if (a == "--timing") {
+      const std::string_view v = value(i);
+      if (v != "tap" && v != "read") {
+        throw std::invalid_argument("--timing: expected tap or read");
+      }
+      p.tap_timestamps = v == "tap";
     } else if (a == "--realtime") {
       p.realtime = true;
     } else {

@@ -45,13 +45,17 @@ struct profile {
   bool index_by_seq = false;  // index requests by ICMP sequence instead of arrival order per host address
   nanos spin = std::chrono::microseconds(400);  // sleep until due - spin, then busy-wait to the exact time
   bool realtime = false;  // SCHED_FIFO for the responder, for sharper wake-ups on a busy machine
+  // Where a request's arrival time comes from. tap (default): the kernel's timestamp of the packet leaving the
+  // stack towards the TUN, read from a packet socket on the device, so the responder's own wake-up latency is
+  // not added to the emulated delay. read: the monotonic clock right after read() on the TUN.
+  bool tap_timestamps = true;
 };
 
 // Parses the responder's arguments (without the program name):
 //   --tun NAME --host ADDR (repeatable; default 198.18.0.2 and 2001:2::2)
 //   --delay fixed:MS | uniform:A:B | normal:MEAN:SD   --seed N
 //   --pattern ok,ok,loss,dup,late:1500,unreach   --loss-every N   --dup-gap MS   --index arrival|seq
-//   --spin-us N   --realtime
+//   --spin-us N   --realtime   --timing tap|read
 // Throws std::invalid_argument with a message naming the bad argument.
 profile parse_profile(std::span<const std::string_view> args);
 

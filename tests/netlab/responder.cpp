@@ -3,19 +3,26 @@
 // addresses according to a profile (see profile.hpp): delay distribution, loss, duplicates, late replies, ICMP
 // unreachable. Replies wait in a min-heap ordered by due time; the loop sleeps on a timerfd (CLOCK_MONOTONIC)
 // until spin before the earliest due time, then busy-waits to the exact time, so the injected delay is accurate
-// to a few microseconds even where timer wake-ups are coarse. The request's time is taken right after read().
+// to a few microseconds even where timer wake-ups are coarse. A request's time is the kernel's timestamp of
+// the packet leaving the stack towards the TUN (read from a packet socket on the device: its outgoing copies),
+// so the responder's own wake-up latency is not added to the delay; --timing read uses the time after read().
 //
 // Output on stdout, one JSON object per line: {"type":"ready",...} once the device exists, and a summary with
 // what it did on SIGTERM or SIGINT, then it exits 0. Errors go to stderr with exit status 1 (start-up) .
 // Single-threaded: everything below runs on the main thread.
+#include <arpa/inet.h>
 #include <fcntl.h>
-#include <linux/if.h>
+#include <linux/filter.h>
+#include <linux/if_ether.h>
+#include <linux/if_packet.h>
 #include <linux/if_tun.h>
+#include <net/if.h>
 #include <poll.h>
 #include <sched.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
 
@@ -41,10 +48,23 @@
 namespace netstab::netlab {
 namespace {
 
+nanos to_nanos(const timespec& ts) { return std::chrono::seconds(ts.tv_sec) + nanos(ts.tv_nsec); }
+
 nanos mono_now() {
   timespec ts{};
   ::clock_gettime(CLOCK_MONOTONIC, &ts);
-  return std::chrono::seconds(ts.tv_sec) + nanos(ts.tv_nsec);
+  return to_nanos(ts);
+}
+
+// Converts a kernel packet timestamp (CLOCK_REALTIME) to CLOCK_MONOTONIC through its age, so a clock step
+// between the two readings is the only error, and that error is bounded by the few microseconds between them.
+nanos realtime_to_mono(const timespec& stamp) {
+  timespec rt{};
+  timespec mt{};
+  ::clock_gettime(CLOCK_REALTIME, &rt);
+  ::clock_gettime(CLOCK_MONOTONIC, &mt);
+  const nanos age = std::max(to_nanos(rt) - to_nanos(stamp), nanos{0});
+  return to_nanos(mt) - age;
 }
 
 [[noreturn]] void fail(const std::string& what) {
@@ -90,6 +110,9 @@ class responder {
 
   int run() {
     open_tun();
+    if (profile_.tap_timestamps) {
+      open_tap();
+    }
     timer_fd_ = ::timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
     if (timer_fd_ < 0) {
       fail("timerfd_create");
@@ -116,7 +139,9 @@ class responder {
     }
     std::cout << nlohmann::json{{"type", "ready"}, {"tun", profile_.tun}, {"pid", ::getpid()}}.dump() << std::endl;
 
-    std::array<pollfd, 3> fds{{{tun_fd_, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}}};
+    // With tap timestamps off, tap_fd_ is -1 and poll ignores that entry.
+    std::array<pollfd, 4> fds{
+        {{tun_fd_, POLLIN, 0}, {timer_fd_, POLLIN, 0}, {signal_fd_, POLLIN, 0}, {tap_fd_, POLLIN, 0}}};
     for (;;) {
       arm_timer();
       if (::poll(fds.data(), fds.size(), -1) < 0) {
@@ -132,7 +157,7 @@ class responder {
         std::uint64_t expirations = 0;
         [[maybe_unused]] const auto n = ::read(timer_fd_, &expirations, sizeof expirations);
       }
-      drain_tun();
+      drain();
       send_due();
     }
     print_summary();
@@ -164,14 +189,73 @@ class responder {
     ::timerfd_settime(timer_fd_, TFD_TIMER_ABSTIME, &its, nullptr);
   }
 
-  void drain_tun() {
+  // A packet socket on the TUN device that sees the packets the stack sends to it, with kernel timestamps.
+  // A classic BPF filter passes only outgoing packets, so the replies we inject cause no wake-ups here.
+  void open_tap() {
+    tap_fd_ = ::socket(AF_PACKET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, htons(ETH_P_ALL));
+    if (tap_fd_ < 0) {
+      fail("packet socket (use --timing read without CAP_NET_RAW)");
+    }
+    std::array<sock_filter, 4> code{{
+        {BPF_LD | BPF_W | BPF_ABS, 0, 0, static_cast<std::uint32_t>(SKF_AD_OFF + SKF_AD_PKTTYPE)},
+        {BPF_JMP | BPF_JEQ | BPF_K, 0, 1, PACKET_OUTGOING},
+        {BPF_RET | BPF_K, 0, 0, 0xffffU},
+        {BPF_RET | BPF_K, 0, 0, 0},
+    }};
+    const sock_fprog prog{static_cast<unsigned short>(code.size()), code.data()};
+    if (::setsockopt(tap_fd_, SOL_SOCKET, SO_ATTACH_FILTER, &prog, sizeof prog) != 0) {
+      fail("SO_ATTACH_FILTER");
+    }
+    const int on = 1;
+    if (::setsockopt(tap_fd_, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) != 0) {
+      fail("SO_TIMESTAMPNS");
+    }
+    sockaddr_ll sll{};
+    sll.sll_family = AF_PACKET;
+    sll.sll_protocol = htons(ETH_P_ALL);
+    sll.sll_ifindex = static_cast<int>(::if_nametoindex(profile_.tun.c_str()));
+    if (sll.sll_ifindex == 0 || ::bind(tap_fd_, reinterpret_cast<const sockaddr*>(&sll), sizeof sll) != 0) {
+      fail("bind packet socket to " + profile_.tun);
+    }
+  }
+
+  // Reads everything that is waiting. With tap timestamps the TUN's copies are only drained (so its queue
+  // never fills) and requests come from the packet socket; otherwise from the TUN.
+  void drain() {
     for (;;) {
       const ssize_t n = ::read(tun_fd_, buffer_.data(), buffer_.size());
       if (n < 0) {
-        return;  // EAGAIN, or a transient error: poll tells us when there is more
+        break;  // EAGAIN, or a transient error: poll tells us when there is more
       }
-      const nanos now = mono_now();
-      handle(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(n)), now);
+      if (tap_fd_ < 0) {
+        const nanos now = mono_now();
+        handle(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(n)), now);
+      }
+    }
+    if (tap_fd_ < 0) {
+      return;
+    }
+    for (;;) {
+      alignas(cmsghdr) std::array<char, CMSG_SPACE(sizeof(timespec))> control{};
+      iovec iov{buffer_.data(), buffer_.size()};
+      msghdr msg{};
+      msg.msg_iov = &iov;
+      msg.msg_iovlen = 1;
+      msg.msg_control = control.data();
+      msg.msg_controllen = control.size();
+      const ssize_t n = ::recvmsg(tap_fd_, &msg, 0);
+      if (n < 0) {
+        return;
+      }
+      nanos at = mono_now();
+      for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
+        if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+          timespec stamp{};
+          std::memcpy(&stamp, CMSG_DATA(c), sizeof stamp);
+          at = realtime_to_mono(stamp);
+        }
+      }
+      handle(std::span<const std::byte>(buffer_.data(), static_cast<std::size_t>(n)), at);
     }
   }
 
@@ -229,11 +313,11 @@ class responder {
       const nanos due = heap_.top().due;
       nanos now = mono_now();
       while (now < due) {
-        drain_tun();
+        drain();
         now = mono_now();
       }
       if (heap_.top().due != due) {
-        continue;  // drain_tun scheduled something earlier (a zero delay): send that first
+        continue;  // drain scheduled something earlier (a zero delay): send that first
       }
       const pending_reply& top = heap_.top();
       const nanos before_write = mono_now();
@@ -295,6 +379,7 @@ class responder {
   profile profile_;
   delay_source delays_;
   int tun_fd_ = -1;
+  int tap_fd_ = -1;
   int timer_fd_ = -1;
   int signal_fd_ = -1;
   std::array<std::byte, 65536> buffer_{};

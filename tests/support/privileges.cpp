@@ -10,7 +10,7 @@ namespace netstab::test {
 bool have_root() { return ::geteuid() == 0; }
 
 bool privileged_required() {
-  const char* v = std::getenv("NETSTAB_TEST_REQUIRE_PRIVILEGED");
+  const char* v = std::getenv("REQUIRE_PRIVILEGED_TESTS");
   return v != nullptr && std::string_view(v) == "1";
 }
 

@@ -2,7 +2,7 @@
 // Privilege checks for tests that need root (raw sockets, network namespaces, TUN).
 //
 // Unprivileged developers get a skip with the reason. CI exports
-// NETSTAB_TEST_REQUIRE_PRIVILEGED=1, which turns every such skip into a failure,
+// REQUIRE_PRIVILEGED_TESTS=1, which turns every such skip into a failure,
 // so a privileged test can never silently stop running there.
 #include <gtest/gtest.h>
 
@@ -13,7 +13,7 @@ namespace netstab::test {
 // True when the process can create network namespaces and raw sockets.
 bool have_root();
 
-// True when CI asked that privileged tests must run (NETSTAB_TEST_REQUIRE_PRIVILEGED=1).
+// True when CI asked that privileged tests must run (REQUIRE_PRIVILEGED_TESTS=1).
 bool privileged_required();
 
 }  // namespace netstab::test
@@ -23,7 +23,7 @@ bool privileged_required();
   do {                                                                                       \
     if (!::netstab::test::have_root()) {                                                     \
       if (::netstab::test::privileged_required()) {                                          \
-        FAIL() << "this test needs root and NETSTAB_TEST_REQUIRE_PRIVILEGED=1 forbids a skip"; \
+        FAIL() << "this test needs root and REQUIRE_PRIVILEGED_TESTS=1 forbids a skip"; \
       }                                                                                      \
       GTEST_SKIP() << "needs root (network namespaces, TUN, raw ICMP); run as root to include it"; \
     }                                                                                        \

@@ -63,10 +63,10 @@ function canConnect(port) {
   });
 }
 
-// The built page: NETSTAB_WEB_DIST (e.g. build/dev/web) if set, else built once into a temp dir.
+// The built page: NETSTAB_WEB_DIR (e.g. build/dev/web) if set, else built once into a temp dir.
 let distPromise = null;
 export function builtPage() {
-  if (process.env.NETSTAB_WEB_DIST) return Promise.resolve(resolve(process.env.NETSTAB_WEB_DIST));
+  if (process.env.NETSTAB_WEB_DIR) return Promise.resolve(resolve(process.env.NETSTAB_WEB_DIR));
   distPromise ??= (async () => {
     const { buildDashboard } = await import('../build.mjs');
     // mosquitto started as root drops to its own user, which must be able to read the page.
@@ -98,16 +98,23 @@ export async function startMosquitto({ httpDir, users = null }) {
     conf = conf.replace('allow_anonymous true', `allow_anonymous false\npassword_file ${pwfile}`);
   }
   await writeFile(join(dir, 'mosquitto.conf'), conf);
-  const proc = spawn(mosquittoPath, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
-  proc.stderr.on('data', (d) => (stderr += d));
-  await waitFor('mosquitto to listen', async () => (await canConnect(mqttPort)) && (await canConnect(wsPort)), 5000);
+  let proc = null;
+  const start = async () => {
+    proc = spawn(mosquittoPath, ['-c', join(dir, 'mosquitto.conf')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    proc.stderr.on('data', (d) => (stderr += d));
+    await waitFor('mosquitto to listen', async () => (await canConnect(mqttPort)) && (await canConnect(wsPort)), 5000);
+  };
+  await start();
   return {
     mqttPort,
     wsPort,
     url: `http://127.0.0.1:${wsPort}/`,
     mqttUrl: `mqtt://127.0.0.1:${mqttPort}`,
     stderr: () => stderr,
+    // Stops the broker and starts it again on the same ports (for reconnect tests).
+    pause: () => stopProcess(proc),
+    resume: start,
     async stop() {
       await stopProcess(proc);
       await rm(dir, { recursive: true, force: true });
@@ -125,12 +132,15 @@ function run(cmd, args) {
 
 // Starts an agent process; resolves once its availability "online" is seen on the broker.
 export async function startAgent({ command, args, broker, agent, base = 'netstab', timeoutMs = 10000 }) {
-  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  // netstab reads NETSTAB_* variables as settings and refuses unknown ones, so the test's own
+  // variables (NETSTAB_BIN, NETSTAB_UPDATE_SCREENSHOT...) are not passed on.
+  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NETSTAB_')));
+  const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
   proc.stderr.on('data', (d) => (output += d));
   let exited = null;
-  proc.once('exit', (code, signal) => (exited = { code, signal }));
+  const exit = new Promise((r) => proc.once('exit', (code, signal) => r((exited = { code, signal }))));
   const watcher = await mqttClient(broker);
   try {
     await new Promise((res, rej) => {
@@ -142,7 +152,7 @@ export async function startAgent({ command, args, broker, agent, base = 'netstab
         }
       });
       watcher.subscribe(`${base}/${agent}/availability`);
-      proc.once('exit', () => {
+      exit.then(() => {
         clearTimeout(t);
         rej(new Error(`agent exited early (${JSON.stringify(exited)}); output:\n${output}`));
       });

@@ -1,0 +1,446 @@
+#include "service/mqtt_link.hpp"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "service/uv.hpp"
+#include "tests/support/mosquitto.hpp"
+
+namespace netstab::service {
+namespace {
+
+using namespace std::chrono_literals;
+using test::mosquitto_broker;
+using test::mosquitto_options;
+using test::mqtt_test_client;
+using test::received_message;
+
+// Options for a link under test: quick retries so that reconnect tests stay short.
+mqtt_options link_options(const std::string& url, const std::string& agent) {
+  mqtt_options o;
+  o.broker_url = url;
+  o.client_id = "netstab-" + agent + "-" + std::to_string(::getpid());
+  o.keepalive = 5s;
+  o.availability_topic = "netstab/" + agent + "/availability";
+  o.connect_timeout = 2s;
+  o.reconnect_min = 50ms;
+  o.reconnect_max = 200ms;
+  o.stop_timeout = 1s;
+  return o;
+}
+
+mqtt_test_client::options sub_opts(int port, std::string id, int version = 4, bool clean = true) {
+  mqtt_test_client::options o;
+  o.port = port;
+  o.client_id = std::move(id);
+  o.version = version;
+  o.clean_session = clean;
+  return o;
+}
+
+core::outgoing_message sample_msg(const std::string& agent, int n) {
+  return core::outgoing_message{"netstab/" + agent + "/targets/t/sample", std::to_string(n), 0, false, {}};
+}
+
+std::vector<std::string> payloads(const std::vector<received_message>& ms) {
+  std::vector<std::string> out;
+  for (const auto& m : ms) out.push_back(m.payload);
+  return out;
+}
+
+std::vector<std::string> numbers(int from, int to) {
+  std::vector<std::string> out;
+  for (int i = from; i <= to; ++i) out.push_back(std::to_string(i));
+  return out;
+}
+
+// One loop, one link and what its callbacks reported. The loop runs on the
+// test's thread, in bounded slices.
+struct harness {
+  loop uv;
+  std::unique_ptr<mqtt_link> link;
+  int connected_calls = 0;
+  std::vector<std::string> disconnects;
+  std::vector<std::string> errors;
+  std::vector<core::incoming_message> incoming;
+  std::vector<std::thread::id> incoming_threads;
+  std::function<void(const core::incoming_message&)> reply;
+
+  void make(mqtt_options o) {
+    mqtt_callbacks cb;
+    cb.on_connected = [this] { ++connected_calls; };
+    cb.on_disconnected = [this](const std::string& r) { disconnects.push_back(r); };
+    cb.on_error = [this](const std::string& e) { errors.push_back(e); };
+    cb.on_message = [this](core::incoming_message m) {
+      incoming_threads.push_back(std::this_thread::get_id());
+      if (reply) reply(m);
+      incoming.push_back(std::move(m));
+    };
+    link = std::make_unique<mqtt_link>(uv.get(), std::move(o), std::move(cb));
+    link->start();
+  }
+
+  bool run_until(const std::function<bool()>& pred, std::chrono::milliseconds timeout = 5s) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!pred()) {
+      if (std::chrono::steady_clock::now() >= deadline) return false;
+      uv.run(UV_RUN_NOWAIT);
+      std::this_thread::sleep_for(2ms);
+    }
+    return true;
+  }
+
+  void run_for(std::chrono::milliseconds d) {
+    run_until([] { return false; }, d);
+  }
+
+  bool connect(std::chrono::milliseconds timeout = 5s) {
+    return run_until([this] { return link->connected(); }, timeout);
+  }
+
+  // Stops the link cleanly and checks that the loop closes with no handle left.
+  void stop_and_close() {
+    bool stopped = false;
+    link->stop([&stopped] { stopped = true; });
+    EXPECT_TRUE(run_until([&stopped] { return stopped; }, 5s)) << "stop did not complete";
+    link.reset();
+    EXPECT_EQ(uv.close(), 0) << "handles left open: " << uv.handle_count();
+  }
+};
+
+TEST(MqttLink, MapsBrokerUrlsToPahoSchemes) {
+  struct row {
+    std::string url;
+    std::string uri;
+  };
+  const row rows[] = {
+      {"mqtt://broker", "tcp://broker:1883"},
+      {"mqtt://broker:1884", "tcp://broker:1884"},
+      {"mqtts://broker", "ssl://broker:8883"},
+      {"mqtt://[::1]", "tcp://[::1]:1883"},
+      {"mqtt://[::1]:2000", "tcp://[::1]:2000"},
+      {"ws://broker:9001/mqtt", "ws://broker:9001/mqtt"},
+      {"wss://broker:443/mqtt", "wss://broker:443/mqtt"},
+      {"tcp://broker:1883", "tcp://broker:1883"},
+      {"http://broker", ""},
+      {"mqtt://", ""},
+      {"broker:1883", ""},
+  };
+  for (const auto& r : rows) EXPECT_EQ(mqtt_link::paho_uri(r.url), r.uri) << r.url;
+  loop uv;
+  EXPECT_THROW(mqtt_link(uv.get(), link_options("http://x", "bad"), {}), std::invalid_argument);
+  EXPECT_EQ(uv.close(), 0);
+}
+
+TEST(MqttLink, ConnectsAndPublishesRetainedAndNot) {
+  mosquitto_broker broker;
+  mqtt_test_client live(sub_opts(broker.port(), "live-sub"));
+  ASSERT_TRUE(live.subscribe("netstab/a1/#"));
+
+  harness h;
+  h.make(link_options(broker.url(), "a1"));
+  ASSERT_TRUE(h.connect());
+  EXPECT_EQ(h.connected_calls, 1);
+  h.link->publish({"netstab/a1/state", R"({"running":true})", 1, true, {}});
+  h.link->publish(sample_msg("a1", 1));
+  ASSERT_TRUE(live.wait_count("netstab/a1/targets/t/sample", 1));
+  ASSERT_TRUE(live.wait_count("netstab/a1/state", 1));
+  EXPECT_EQ(live.on_topic("netstab/a1/availability").at(0).payload, "online");
+  h.run_until([&] { return h.link->counters().delivered >= 1; });
+  EXPECT_EQ(h.link->counters().delivered, 1U);
+  EXPECT_EQ(h.link->counters().inflight, 0U);
+
+  // A late subscriber gets the retained ones (flagged retained) and not the sample.
+  mqtt_test_client late(sub_opts(broker.port(), "late-sub"));
+  ASSERT_TRUE(late.subscribe("netstab/a1/#"));
+  ASSERT_TRUE(late.wait_count("netstab/a1/state", 1));
+  ASSERT_TRUE(late.wait_count("netstab/a1/availability", 1));
+  const auto state = late.on_topic("netstab/a1/state").at(0);
+  EXPECT_TRUE(state.retained);
+  EXPECT_EQ(state.qos, 1);
+  EXPECT_EQ(state.payload, R"({"running":true})");
+  EXPECT_TRUE(late.on_topic("netstab/a1/targets/t/sample").empty());
+
+  // Clean stop publishes "offline" (retained) and leaves no handle on the loop.
+  h.stop_and_close();
+  ASSERT_TRUE(live.wait_until([](const std::vector<received_message>& ms) {
+    return std::any_of(ms.begin(), ms.end(), [](const received_message& m) {
+      return m.topic == "netstab/a1/availability" && m.payload == "offline";
+    });
+  }));
+  EXPECT_TRUE(h.errors.empty());
+}
+
+// Runs inside a child process started by LastWillIsPublishedWhenTheProcessDies;
+// skipped in a normal run.
+TEST(MqttLinkChildProcess, HoldsAConnectionUntilKilled) {
+  const char* url = std::getenv("NETSTAB_MQTT_CHILD_URL");
+  if (url == nullptr) GTEST_SKIP() << "helper for MqttLink.LastWillIsPublishedWhenTheProcessDies";
+  harness h;
+  h.make(link_options(url, "child"));
+  h.run_for(20s);  // the parent kills us long before this
+}
+
+TEST(MqttLink, LastWillIsPublishedWhenTheProcessDies) {
+  mosquitto_broker broker;
+  mqtt_test_client sub(sub_opts(broker.port(), "will-sub"));
+  ASSERT_TRUE(sub.subscribe("netstab/child/availability"));
+
+  const std::string url = broker.url();
+  const pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::setenv("NETSTAB_MQTT_CHILD_URL", url.c_str(), 1);
+    const char* argv[] = {"/proc/self/exe", "--gtest_filter=MqttLinkChildProcess.HoldsAConnectionUntilKilled",
+                          nullptr};
+    ::execv(argv[0], const_cast<char* const*>(argv));
+    ::_exit(127);
+  }
+  const bool online = sub.wait_until(
+      [](const std::vector<received_message>& ms) { return !ms.empty() && ms.back().payload == "online"; }, 10s);
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  ASSERT_TRUE(online) << "child never came online";
+  ASSERT_TRUE(sub.wait_until(
+      [](const std::vector<received_message>& ms) { return !ms.empty() && ms.back().payload == "offline"; }, 5s));
+}
+
+TEST(MqttLink, CommandsArriveOnTheLoopThreadWithResponseTopicAndCorrelation) {
+  mosquitto_broker broker;
+  mqtt_test_client client(sub_opts(broker.port(), "dashboard", 5));
+  ASSERT_TRUE(client.subscribe("dash/replies/#"));
+  ASSERT_TRUE(client.subscribe("netstab/a3/cmd/reply"));
+
+  harness h;
+  auto o = link_options(broker.url(), "a3");
+  o.subscriptions = {"netstab/a3/cmd"};
+  h.make(o);
+  h.reply = [&h](const core::incoming_message& m) {
+    core::outgoing_message r;
+    r.topic = m.response_topic.empty() ? "netstab/a3/cmd/reply" : m.response_topic;
+    r.payload = "reply to " + m.payload;
+    r.qos = 1;
+    r.correlation_data = m.correlation_data;
+    h.link->publish(std::move(r));
+  };
+  ASSERT_TRUE(h.connect());
+  // The subscription is made asynchronously after connecting: retry until the command is seen.
+  ASSERT_TRUE(h.run_until(
+      [&] {
+        if (!h.incoming.empty()) return true;
+        client.publish("netstab/a3/cmd", "status", false, "dash/replies/1", std::string("c\0rr-1", 6));
+        h.run_for(50ms);
+        return !h.incoming.empty();
+      },
+      5s));
+  const auto& in = h.incoming.front();
+  EXPECT_EQ(in.topic, "netstab/a3/cmd");
+  EXPECT_EQ(in.payload, "status");
+  EXPECT_EQ(in.response_topic, "dash/replies/1");
+  EXPECT_EQ(in.correlation_data, std::string("c\0rr-1", 6));
+  EXPECT_EQ(h.incoming_threads.front(), std::this_thread::get_id());
+
+  ASSERT_TRUE(client.wait_count("dash/replies/1", 1));
+  const auto reply = client.on_topic("dash/replies/1").front();
+  EXPECT_EQ(reply.payload, "reply to status");
+  EXPECT_EQ(reply.correlation_data, std::string("c\0rr-1", 6));
+
+  // Without a response topic the owner falls back to the contract's reply topic.
+  const std::size_t seen = h.incoming.size();
+  client.publish("netstab/a3/cmd", R"({"cmd":"start"})");
+  ASSERT_TRUE(h.run_until([&] { return h.incoming.size() > seen; }));
+  EXPECT_TRUE(h.incoming.back().response_topic.empty());
+  EXPECT_TRUE(h.incoming.back().correlation_data.empty());
+  ASSERT_TRUE(client.wait_count("netstab/a3/cmd/reply", 1));
+  h.stop_and_close();
+}
+
+TEST(MqttLink, BrokerAbsentAtStartThenStartedDeliversBufferedInOrderOnce) {
+  mosquitto_options bo;
+  bo.persistence = true;
+  mosquitto_broker broker(bo);
+  mqtt_test_client sub(sub_opts(broker.port(), "absent-sub", 4, false));
+  ASSERT_TRUE(sub.subscribe("netstab/a4/targets/#"));
+  broker.stop();
+
+  harness h;
+  h.make(link_options(broker.url(), "a4"));
+  for (int i = 1; i <= 50; ++i) h.link->publish(sample_msg("a4", i));
+  h.link->publish({"netstab/a4/state", "{}", 1, true, {}});  // retained while offline: skipped, not buffered
+  h.run_for(300ms);  // a few failed attempts
+  EXPECT_FALSE(h.link->connected());
+  EXPECT_EQ(h.link->counters().buffered, 50U);
+  EXPECT_EQ(h.link->counters().retained_skipped, 1U);
+
+  broker.start();
+  ASSERT_TRUE(h.connect(5s));
+  h.link->publish(sample_msg("a4", 51));  // newer than the buffered ones: must come after them
+  ASSERT_TRUE(sub.wait_count("netstab/a4/targets/t/sample", 51, 10s));
+  h.run_for(300ms);  // room for duplicates to show up
+  EXPECT_EQ(payloads(sub.on_topic("netstab/a4/targets/t/sample")), numbers(1, 51));
+  EXPECT_EQ(h.link->counters().dropped, 0U);
+  h.stop_and_close();
+}
+
+TEST(MqttLink, BrokerRestartedMidRunDeliversBufferedInOrder) {
+  mosquitto_options bo;
+  bo.persistence = true;
+  mosquitto_broker broker(bo);
+  mqtt_test_client sub(sub_opts(broker.port(), "restart-sub", 4, false));
+  ASSERT_TRUE(sub.subscribe("netstab/a5/targets/#"));
+
+  harness h;
+  h.make(link_options(broker.url(), "a5"));
+  ASSERT_TRUE(h.connect());
+  for (int i = 1; i <= 20; ++i) h.link->publish(sample_msg("a5", i));
+  ASSERT_TRUE(sub.wait_count("netstab/a5/targets/t/sample", 20));
+
+  broker.stop();
+  ASSERT_TRUE(h.run_until([&] { return !h.disconnects.empty(); }));
+  EXPECT_FALSE(h.link->connected());
+  for (int i = 21; i <= 60; ++i) h.link->publish(sample_msg("a5", i));
+  EXPECT_EQ(h.link->counters().buffered, 40U);
+
+  broker.start();
+  ASSERT_TRUE(h.run_until([&] { return h.connected_calls == 2; }, 5s));
+  ASSERT_TRUE(sub.wait_count("netstab/a5/targets/t/sample", 60, 10s));
+  h.run_for(300ms);
+  EXPECT_EQ(payloads(sub.on_topic("netstab/a5/targets/t/sample")), numbers(1, 60));
+  EXPECT_EQ(h.link->counters().dropped, 0U);
+  h.stop_and_close();
+}
+
+TEST(MqttLink, OutboxOverflowDropsOldestAndCounts) {
+  mosquitto_options bo;
+  bo.persistence = true;
+  mosquitto_broker broker(bo);
+  mqtt_test_client sub(sub_opts(broker.port(), "overflow-sub", 4, false));
+  ASSERT_TRUE(sub.subscribe("netstab/a6/targets/#"));
+  broker.stop();
+
+  harness h;
+  auto o = link_options(broker.url(), "a6");
+  o.outbox_capacity = 10;
+  h.make(o);
+  for (int i = 1; i <= 25; ++i) h.link->publish(sample_msg("a6", i));
+  EXPECT_EQ(h.link->counters().buffered, 10U);
+  EXPECT_EQ(h.link->counters().dropped, 15U);
+
+  broker.start();
+  ASSERT_TRUE(h.connect());
+  ASSERT_TRUE(sub.wait_count("netstab/a6/targets/t/sample", 10, 10s));
+  h.run_for(200ms);
+  EXPECT_EQ(payloads(sub.on_topic("netstab/a6/targets/t/sample")), numbers(16, 25));
+  h.stop_and_close();
+}
+
+TEST(MqttLink, ManyMessagesBeyondTheInflightLimitKeepOrder) {
+  mosquitto_broker broker;
+  mqtt_test_client sub(sub_opts(broker.port(), "burst-sub"));
+  ASSERT_TRUE(sub.subscribe("netstab/a7/targets/#"));
+  harness h;
+  auto o = link_options(broker.url(), "a7");
+  o.max_inflight = 16;
+  h.make(o);
+  ASSERT_TRUE(h.connect());
+  for (int i = 1; i <= 2000; ++i) h.link->publish(sample_msg("a7", i));
+  EXPECT_LE(h.link->counters().inflight, 16U);
+  ASSERT_TRUE(h.run_until([&] { return sub.on_topic("netstab/a7/targets/t/sample").size() >= 2000; }, 15s));
+  EXPECT_EQ(payloads(sub.on_topic("netstab/a7/targets/t/sample")), numbers(1, 2000));
+  h.stop_and_close();
+}
+
+TEST(MqttLink, PasswordAcceptedAndWrongPasswordReportedClearly) {
+  mosquitto_options bo;
+  bo.require_password = true;
+  mosquitto_broker broker(bo);
+
+  harness good;
+  auto o = link_options(broker.url(), "a8");
+  o.username = bo.user;
+  o.password = bo.password;
+  good.make(o);
+  ASSERT_TRUE(good.connect());
+  EXPECT_TRUE(good.errors.empty());
+  good.stop_and_close();
+
+  for (int version : {5, 4}) {
+    harness bad;
+    auto b = link_options(broker.url(), "a8bad" + std::to_string(version));
+    b.mqtt_version = version;
+    b.username = bo.user;
+    b.password = "wrong";
+    bad.make(b);
+    ASSERT_TRUE(bad.run_until([&] { return !bad.errors.empty(); }, 5s)) << "MQTT version " << version;
+    EXPECT_FALSE(bad.link->connected());
+    const std::string& e = bad.errors.front();
+    EXPECT_EQ(e.rfind("broker refused the connection: ", 0), 0U) << e;
+    EXPECT_TRUE(e.find("not authorized") != std::string::npos ||
+                e.find("bad user name or password") != std::string::npos)
+        << e;
+    bad.stop_and_close();
+  }
+}
+
+TEST(MqttLink, TlsWithTheRightCaConnectsAndAWrongCaIsRefused) {
+  mosquitto_options bo;
+  bo.tls = true;
+  mosquitto_broker broker(bo);
+
+  harness good;
+  auto o = link_options(broker.tls_url(), "a9");
+  o.ca_file = broker.ca_file();
+  good.make(o);
+  ASSERT_TRUE(good.connect()) << broker.log();
+  mqtt_test_client sub(sub_opts(broker.port(), "tls-sub"));
+  ASSERT_TRUE(sub.subscribe("netstab/a9/#"));
+  good.link->publish(sample_msg("a9", 1));
+  ASSERT_TRUE(sub.wait_count("netstab/a9/targets/t/sample", 1));
+  good.stop_and_close();
+
+  harness bad;
+  auto b = link_options(broker.tls_url(), "a9bad");
+  b.ca_file = broker.other_ca_file();
+  bad.make(b);
+  bad.run_for(1500ms);
+  EXPECT_FALSE(bad.link->connected());
+  EXPECT_EQ(bad.link->counters().connects, 0U);
+  bad.stop_and_close();
+}
+
+TEST(MqttLink, StopWithoutBrokerClosesEverything) {
+  harness h;
+  h.make(link_options("mqtt://127.0.0.1:" + std::to_string(test::free_port()), "a10"));
+  h.link->publish(sample_msg("a10", 1));
+  h.run_for(150ms);
+  EXPECT_FALSE(h.link->connected());
+  h.stop_and_close();
+}
+
+TEST(MqttLink, DestroyingTheLinkFromOnStoppedIsSafe) {
+  mosquitto_broker broker;
+  harness h;
+  h.make(link_options(broker.url(), "a11"));
+  ASSERT_TRUE(h.connect());
+  bool stopped = false;
+  h.link->stop([&] {
+    stopped = true;
+    h.link.reset();
+  });
+  ASSERT_TRUE(h.run_until([&] { return stopped; }));
+  EXPECT_EQ(h.uv.close(), 0);
+}
+
+}  // namespace
+}  // namespace netstab::service
