@@ -295,7 +295,7 @@ std::vector<key_spec> build_table() {
     k.check = check_distinct;
     t.push_back(k);
   }
-  t.push_back(integer<&s::stats, &stats_settings::buckets>("stats", "buckets", 2, 600));
+  t.push_back(integer<&s::stats, &stats_settings::buckets>("stats", "buckets", 2, 64));
   t.push_back(with_check(
       integer<&s::stats, &stats_settings::publish_interval>("stats", "publish_interval_ms", 0, 3'600'000),
       check_publish_interval));

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <optional>
 #include <stdexcept>
+#include <thread>
 #include <utility>
 #include <variant>
 
@@ -41,12 +42,9 @@ struct ev_delivery_failed {
   int reason_code = 0;
 };
 struct ev_disconnect_done {};
-struct ev_tls_error {
-  std::string text;
-};
 
 using paho_event = std::variant<ev_connect_ok, ev_connect_failed, ev_connection_lost, ev_message, ev_delivered,
-                                ev_delivery_failed, ev_disconnect_done, ev_tls_error>;
+                                ev_delivery_failed, ev_disconnect_done>;
 
 // Incoming messages waiting for the loop beyond this are dropped (a command
 // flood must not grow memory without bound); completion events never are.
@@ -141,7 +139,11 @@ struct shared_state {
   ignore_listener ignore;
 };
 
+// Paho reports an MQTT 5 CONNACK reason either as the reason code or as the return code.
+int v5_reason(int rc, int reason_code) { return reason_code >= 0x80 ? reason_code : (rc >= 0x80 ? rc : 0); }
+
 std::string connack_text(int version, int rc, int reason_code) {
+  if (version >= 5) reason_code = v5_reason(rc, reason_code);
   if (version >= 5 && reason_code >= 0x80) {
     const char* s = MQTTReasonCode_toString(static_cast<MQTTReasonCodes>(reason_code));
     std::string text = s != nullptr ? s : "reason code " + std::to_string(reason_code);
@@ -165,6 +167,7 @@ std::string connack_text(int version, int rc, int reason_code) {
 // retrying won't fix them until someone changes the configuration.
 bool is_auth_failure(int version, int rc, int reason_code) {
   if (version >= 5) {
+    reason_code = v5_reason(rc, reason_code);
     return reason_code == MQTTREASONCODE_BAD_USER_NAME_OR_PASSWORD || reason_code == MQTTREASONCODE_NOT_AUTHORIZED ||
            reason_code == MQTTREASONCODE_BANNED;
   }
@@ -179,6 +182,7 @@ bool is_connection_failure(int rc) {
 }
 
 std::string ms_text(std::chrono::milliseconds d) {
+  if (d < std::chrono::seconds(1)) return fmt::format("{} ms", d.count());
   return fmt::format("{:.1f} s", static_cast<double>(d.count()) / 1000.0);
 }
 
@@ -221,6 +225,7 @@ class mqtt_link::impl {
         wake_(loop, [this] { drain(); }),
         retry_timer_(loop),
         stop_timer_(loop),
+        pump_timer_(loop),
         outbox_(opts_.outbox_capacity, opts_.outbox_max_bytes),
         backoff_(opts_.reconnect_min) {
     if (uri_.empty()) throw std::invalid_argument("unsupported MQTT broker URL: \"" + opts_.broker_url + "\"");
@@ -241,14 +246,23 @@ class mqtt_link::impl {
 
   void start() {
     if (phase_ != phase::idle) return;
+    connect();
+  }
+
+  // A fresh Paho client for each connection: after a loss the old one is
+  // retired with everything still queued inside it, so that nothing it held is
+  // sent twice (we requeue those messages ourselves).
+  bool create_client() {
     try {
       mqtt::create_options copts(opts_.mqtt_version);
+      // Paho refuses publishes beyond this many queued commands, connected or
+      // not; leave room for our in-flight window plus retained messages.
+      copts.set_max_buffered_messages(static_cast<int>(std::min<std::size_t>(opts_.max_inflight + 10'000, 1'000'000)));
+      copts.set_send_while_disconnected(false);
       client_ = std::make_unique<mqtt::async_client>(uri_, opts_.client_id, copts, nullptr);
     } catch (const std::exception& e) {
       report_error(std::string("cannot create the MQTT client: ") + e.what());
-      phase_ = phase::waiting;
-      schedule_retry();
-      return;
+      return false;
     }
     std::weak_ptr<shared_state> weak = shared_;
     client_->set_connection_lost_handler([weak](const std::string& cause) {
@@ -279,7 +293,24 @@ class mqtt_link::impl {
         // Never let an exception cross into Paho's C code; a malformed message is dropped.
       }
     });
-    connect();
+    return true;
+  }
+
+  // Replaces the client with a fresh one and destroys the old one off the loop
+  // thread (Paho's destroy can take ~100 ms). The replacement is created first:
+  // when Paho C's client count drops to zero it stops its shared threads, and a
+  // client connected while they are stopping never sends anything.
+  void retire_client() {
+    if (!client_) return;
+    try {
+      client_->disable_callbacks();
+    } catch (const std::exception&) {
+      // The client is destroyed next either way.
+    }
+    auto old = std::move(client_);
+    (void)create_client();  // on failure connect() tries again
+    if (reaper_.joinable()) reaper_.join();
+    reaper_ = std::thread([c = std::move(old)]() mutable { c.reset(); });
   }
 
   void publish(core::outgoing_message m) {
@@ -296,7 +327,7 @@ class mqtt_link::impl {
       return;
     }
     if (phase_ == phase::connected && outbox_.empty() && inflight_.size() < opts_.max_inflight) {
-      send_buffered(std::move(m));
+      if (!send_buffered(std::move(m)) && !pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
     } else {
       outbox_.push(std::move(m));
     }
@@ -321,24 +352,49 @@ class mqtt_link::impl {
       return;
     }
     phase_ = phase::stopping;
-    // Hand everything to Paho so the bounded disconnect below can flush it.
-    while (auto m = outbox_.pop()) send_buffered(std::move(*m));
-    if (!opts_.availability_topic.empty()) {
-      send_retained(core::outgoing_message{opts_.availability_topic, "offline", 1, true, {}});
+    // Hand everything to Paho, then "offline"; all of it is tracked in flight.
+    while (auto m = outbox_.pop()) {
+      if (!send_buffered(std::move(*m))) break;
     }
-    const auto timeout = opts_.stop_timeout;
-    try {
-      client_->disconnect(static_cast<int>(timeout.count()), nullptr, shared_->on_disconnect);
-    } catch (const std::exception& e) {
-      spdlog::warn("mqtt: disconnect failed: {}", e.what());
+    if (!opts_.availability_topic.empty()) {
+      send_buffered(core::outgoing_message{opts_.availability_topic, "offline", 1, true, {}});
+    }
+    // The flush is ours: the loop polls every 20 ms until every in-flight token
+    // completed (or stop_timeout passed), then asks Paho for an immediate
+    // disconnect and waits (bounded) until the client reports it is no longer
+    // connected. (Paho's own disconnect timeout holds the connection for the
+    // whole timeout in some cases, and its MQTT 5 disconnect token doesn't
+    // always complete.)
+    const auto now = std::chrono::steady_clock::now();
+    flush_deadline_ = now + opts_.stop_timeout;
+    stop_deadline_ = flush_deadline_ + std::chrono::milliseconds(500);
+    stop_timer_.start(0, [this] { poll_stop(); });
+    uv_timer_set_repeat(stop_timer_.get(), 20);
+  }
+
+  void poll_stop() {
+    const auto now = std::chrono::steady_clock::now();
+    const bool still_connected = client_ && client_->is_connected();
+    if (!still_connected) {
       finish(true);
       return;
     }
-    // Guard: Paho normally completes the disconnect within `timeout`; never wait much longer.
-    stop_timer_.start(static_cast<std::uint64_t>(timeout.count()) + 1000, [this] {
+    if (!disconnect_requested_) {
+      if (!inflight_.empty() && now < flush_deadline_) return;
+      if (!inflight_.empty()) spdlog::warn("mqtt: {} messages not acknowledged at stop", inflight_.size());
+      disconnect_requested_ = true;
+      try {
+        client_->disconnect(0, nullptr, shared_->on_disconnect);
+      } catch (const std::exception& e) {
+        spdlog::warn("mqtt: disconnect failed: {}", e.what());
+        finish(true);
+      }
+      return;
+    }
+    if (now >= stop_deadline_) {
       spdlog::warn("mqtt: disconnect did not complete in time; closing anyway");
       finish(true);
-    });
+    }
   }
 
   mqtt_link_counters counters() const {
@@ -348,6 +404,7 @@ class mqtt_link::impl {
     c.dropped = outbox_.dropped() + rejected_;
     c.delivered = delivered_;
     c.retained_skipped = retained_skipped_;
+    c.requeued = requeued_;
     c.connects = connects_;
     return c;
   }
@@ -385,16 +442,20 @@ class mqtt_link::impl {
       if (!opts_.key_file.empty()) ssl.set_private_key(opts_.key_file);
       ssl.set_enable_server_cert_auth(opts_.tls_verify);
       ssl.set_verify(opts_.tls_verify);
-      std::weak_ptr<shared_state> weak = shared_;
-      ssl.set_error_handler([weak](const std::string& text) {
-        if (auto s = weak.lock()) s->b.post(ev_tls_error{text});
-      });
+      // No ssl error handler: Paho C++ 1.2 keeps a pointer to the ssl_options
+      // object as the handler's context, which dangles once these options are
+      // copied (a crash on the first TLS error). Failures show as connect failures.
       co.set_ssl(std::move(ssl));
     }
     return co;
   }
 
   void connect() {
+    if (!client_ && !create_client()) {
+      phase_ = phase::waiting;
+      schedule_retry();
+      return;
+    }
     phase_ = phase::connecting;
     try {
       client_->connect(make_connect_options(), nullptr, shared_->on_connect);
@@ -437,6 +498,7 @@ class mqtt_link::impl {
     if (phase_ != phase::connecting) return;
     phase_ = phase::connected;
     backoff_ = opts_.reconnect_min;
+    last_reported_.clear();
     ++connects_;
     spdlog::info("mqtt: connected to {} as \"{}\" (MQTT {}); {} buffered messages to send", opts_.broker_url,
                  opts_.client_id, opts_.mqtt_version == 5 ? "5" : "3.1.1", outbox_.size());
@@ -450,7 +512,10 @@ class mqtt_link::impl {
     if (!opts_.availability_topic.empty()) {
       send_retained(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
     }
-    pump();
+    // Buffered messages go out shortly after, not from this handler: Paho C
+    // clears a clean session's state after reporting the connect, and
+    // publishes queued in that window were observed to never complete.
+    pump_timer_.start(50, [this] { pump(); });
     if (cbs_.on_connected) cbs_.on_connected();
   }
 
@@ -458,7 +523,11 @@ class mqtt_link::impl {
     if (phase_ != phase::connecting) return;
     const std::string text = connack_text(opts_.mqtt_version, ev.rc, ev.reason_code);
     spdlog::warn("mqtt: connect to {} failed: {}", opts_.broker_url, text);
-    if (is_auth_failure(opts_.mqtt_version, ev.rc, ev.reason_code)) report_error(text);
+    // Reported once per failure streak, not at every retry.
+    if (is_auth_failure(opts_.mqtt_version, ev.rc, ev.reason_code) && text != last_reported_) {
+      last_reported_ = text;
+      report_error(text);
+    }
     phase_ = phase::waiting;
     schedule_retry();
   }
@@ -467,6 +536,7 @@ class mqtt_link::impl {
     if (phase_ != phase::connected) return;
     phase_ = phase::waiting;
     requeue_inflight();
+    retire_client();
     spdlog::warn("mqtt: disconnected from {}: {}; {} messages buffered", opts_.broker_url, ev.cause,
                  outbox_.size());
     if (cbs_.on_disconnected) cbs_.on_disconnected(ev.cause);
@@ -490,7 +560,10 @@ class mqtt_link::impl {
   void handle(ev_delivery_failed& ev) {
     auto* entry = find_inflight(ev.id);
     if (entry == nullptr) return;
-    if (is_connection_failure(ev.rc)) return;  // kept: requeued when the loss is reported
+    if (is_connection_failure(ev.rc)) {
+      spdlog::debug("mqtt: message {} failed with code {}; kept for resending", ev.id, ev.rc);
+      return;  // kept: requeued when the loss is reported
+    }
     spdlog::warn("mqtt: broker refused a message on {} (code {}, reason {}); dropped", entry->msg.topic, ev.rc,
                  ev.reason_code);
     entry->done = true;
@@ -500,11 +573,6 @@ class mqtt_link::impl {
 
   void handle(ev_disconnect_done&) {
     if (phase_ == phase::stopping) finish(true);
-  }
-
-  void handle(ev_tls_error& ev) {
-    spdlog::warn("mqtt: TLS: {}", ev.text);
-    report_error("TLS error: " + ev.text);
   }
 
   inflight_entry* find_inflight(std::uint64_t id) {
@@ -522,6 +590,7 @@ class mqtt_link::impl {
       if (!e.done) back.push_back(std::move(e.msg));
     }
     inflight_.clear();
+    requeued_ += back.size();
     if (!back.empty()) outbox_.push_front(std::move(back));
   }
 
@@ -529,7 +598,11 @@ class mqtt_link::impl {
     while (phase_ == phase::connected && inflight_.size() < opts_.max_inflight) {
       auto m = outbox_.pop();
       if (!m) break;
-      send_buffered(std::move(*m));
+      if (!send_buffered(std::move(*m))) {
+        // Paho's queue is full: completions pump again; the timer covers the case of none pending.
+        if (!pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
+        break;
+      }
     }
   }
 
@@ -543,27 +616,43 @@ class mqtt_link::impl {
     return msg;
   }
 
-  void send_buffered(core::outgoing_message m) {
+  // Hands one non-retained message to Paho and tracks it in flight. Returns
+  // false when Paho's own queue is full: the message is back at the front of
+  // the outbox and the caller stops sending until a completion makes room.
+  bool send_buffered(core::outgoing_message m) {
     // Ids stay consecutive within inflight_ (see find_inflight): an id is given
     // back when its publish is refused synchronously (no token will complete).
     const std::uint64_t id = next_id_++;
     inflight_.push_back(inflight_entry{id, std::move(m), false});
+    int rc = 0;
+    std::string what;
     try {
       client_->publish(make_message(inflight_.back().msg), to_context(id), shared_->on_delivery);
+      return true;
     } catch (const mqtt::exception& e) {
-      if (!is_connection_failure(e.get_return_code())) {
-        spdlog::warn("mqtt: publish to {} refused: {}", inflight_.back().msg.topic, e.what());
-        inflight_.pop_back();
-        --next_id_;
-        ++rejected_;
-      }
-      // Connection failures keep the entry: requeued when the loss is reported.
+      rc = e.get_return_code();
+      what = e.what();
     } catch (const std::exception& e) {
-      spdlog::warn("mqtt: publish to {} failed: {}", inflight_.back().msg.topic, e.what());
-      inflight_.pop_back();
-      --next_id_;
-      ++rejected_;
+      rc = MQTTASYNC_BAD_STRUCTURE;
+      what = e.what();
     }
+    core::outgoing_message back = std::move(inflight_.back().msg);
+    inflight_.pop_back();
+    --next_id_;
+    // Paho's queue full, or Paho not (or no longer) connected although we saw
+    // the connect succeed: back to the front of the outbox, retried by pump()
+    // (or after the reconnect, when the loss is reported).
+    if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES || rc == MQTTASYNC_MAX_BUFFERED || is_connection_failure(rc)) {
+      static int dbg = 0;
+      if (dbg++ < 3) spdlog::warn("DEBUG publish rc {} {} connected {}", rc, what, client_->is_connected());
+      std::vector<core::outgoing_message> one;
+      one.push_back(std::move(back));
+      outbox_.push_front(std::move(one));
+      return false;
+    }
+    spdlog::warn("mqtt: publish to {} refused: {}", back.topic, what);
+    ++rejected_;
+    return true;
   }
 
   void send_retained(const core::outgoing_message& m) {
@@ -582,10 +671,12 @@ class mqtt_link::impl {
   // runs on_stopped (not from the destructor).
   void finish(bool notify) {
     if (phase_ == phase::stopped) return;
-    const bool had_client = client_ != nullptr;
+    const bool was_started = phase_ != phase::idle;
     phase_ = phase::stopped;
     stop_timer_.stop();
     retry_timer_.stop();
+    pump_timer_.stop();
+    if (reaper_.joinable()) reaper_.join();
     if (client_) {
       try {
         client_->disable_callbacks();
@@ -602,7 +693,8 @@ class mqtt_link::impl {
     wake_.close();
     retry_timer_.close();
     stop_timer_.close();
-    if (had_client) spdlog::info("mqtt: stopped");
+    pump_timer_.close();
+    if (was_started) spdlog::info("mqtt: stopped");
     if (notify && on_stopped_) {
       auto cb = std::move(on_stopped_);
       cb();
@@ -616,6 +708,8 @@ class mqtt_link::impl {
   async wake_;
   timer retry_timer_;
   timer stop_timer_;
+  timer pump_timer_;
+  std::thread reaper_;  // destroys a retired client
   std::unique_ptr<mqtt::async_client> client_;
   core::outbox outbox_;
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first
@@ -623,10 +717,15 @@ class mqtt_link::impl {
   std::chrono::milliseconds backoff_;
   phase phase_ = phase::idle;
   std::function<void()> on_stopped_;
+  std::chrono::steady_clock::time_point flush_deadline_{};
+  std::chrono::steady_clock::time_point stop_deadline_{};
+  bool disconnect_requested_ = false;
+  std::string last_reported_;  // last connect error given to on_error since the last success
   std::uint64_t rejected_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t retained_skipped_ = 0;
   std::uint64_t connects_ = 0;
+  std::uint64_t requeued_ = 0;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
 

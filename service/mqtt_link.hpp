@@ -82,6 +82,7 @@ struct mqtt_link_counters {
   std::uint64_t dropped = 0;         // dropped by the bounded outbox, or refused by Paho/the broker
   std::uint64_t delivered = 0;       // non-retained messages whose token completed
   std::uint64_t retained_skipped = 0;  // retained messages published while offline (not buffered)
+  std::uint64_t requeued = 0;        // in-flight messages put back in the outbox after a connection loss
   std::uint64_t connects = 0;        // successful connections so far
 };
 

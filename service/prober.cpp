@@ -403,7 +403,12 @@ void prober::on_timer() {
 }
 
 void prober::service(target& t, mono_time now) {
-  t.seqs.expire(now, [&](const core::probe_record& r) {
+  // Everything due before the horizon is handled in this wake-up, timeouts too: a
+  // timeout is allowed to fire up to `slack` early, so that an event popped because
+  // it lies within the slack is always consumed (otherwise it would be rescheduled
+  // at the same instant and popped again forever).
+  const mono_time horizon = now + opt_.slack;
+  t.seqs.expire(horizon, [&](const core::probe_record& r) {
     core::sample s;
     s.seq = r.seq;
     s.status = core::probe_status::timeout;
@@ -413,7 +418,7 @@ void prober::service(target& t, mono_time now) {
     s.size = t.spec_.probe.size;
     emit(t, s);
   });
-  if (t.sending && t.addr && t.next_send <= now + opt_.slack) {
+  if (t.sending && t.addr && t.next_send <= horizon) {
     send_probe(t, t.next_send);
     t.next_send += t.spec_.probe.interval;
     // A loop that fell behind (suspend, overload) skips missed slots instead of bursting.
@@ -423,7 +428,7 @@ void prober::service(target& t, mono_time now) {
     }
     if (opt_.count != 0 && t.sent_ >= opt_.count) t.sending = false;
   }
-  if (!t.literal && t.next_resolve && *t.next_resolve <= now && t.resolve_id == 0) {
+  if (!t.literal && t.next_resolve && *t.next_resolve <= horizon && t.resolve_id == 0) {
     t.next_resolve.reset();
     start_resolve(t);
   }

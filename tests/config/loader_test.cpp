@@ -85,7 +85,7 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[stats]\nextra_windows_s = [10, \"x\"]\n", "netstab.toml:2: stats.extra_windows_s: expected an integer, got a string"},
       {"[stats]\nextra_windows_s = [10, 300, 10]\n", "netstab.toml:2: stats.extra_windows_s: 10 is listed twice"},
       {"[stats]\nbuckets = 1\n", "netstab.toml:2: stats.buckets: 1 is below the minimum of 2"},
-      {"[stats]\nbuckets = 601\n", "netstab.toml:2: stats.buckets: 601 is above the maximum of 600"},
+      {"[stats]\nbuckets = 65\n", "netstab.toml:2: stats.buckets: 65 is above the maximum of 64"},
       {"[stats]\npublish_interval_ms = 50\n",
        "netstab.toml:2: stats.publish_interval_ms: 50 is below the minimum of 100 (0 means once per target interval)"},
       {"[stats]\nmax_incidents = -1\n", "netstab.toml:2: stats.max_incidents: -1 is below the minimum of 0"},

@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <optional>
+#include <ostream>
 #include <random>
 #include <string>
 #include <string_view>
@@ -97,6 +98,8 @@ std::string replace_at(std::string_view hex, std::size_t byte_offset, std::strin
   s.replace(byte_offset * 2, new_hex.size(), new_hex);
   return s;
 }
+
+void PrintTo(const decode_case& c, std::ostream* os) { *os << c.name; }
 
 class DecodeTable : public ::testing::TestWithParam<decode_case> {};
 

@@ -3,7 +3,9 @@
 // injected distribution's mean absolute difference. Each test makes its own namespace and responder.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -23,8 +25,8 @@ std::vector<std::string> responder(std::vector<std::string> args) {
 }
 
 void expect_clean_run(const netstab_output& out, std::size_t samples, std::size_t stats_lines) {
+  EXPECT_FALSE(out.raw.timed_out) << "netstab did not exit after its last probe; stdout:\n" << out.raw.out;
   EXPECT_EQ(out.raw.exit_code, 0) << out.raw.err;
-  EXPECT_FALSE(out.raw.timed_out);
   EXPECT_TRUE(out.bad_lines.empty()) << out.bad_lines.front();
   EXPECT_EQ(out.samples.size(), samples) << out.raw.err;
   ASSERT_EQ(out.stats.size(), stats_lines) << out.raw.out << out.raw.err;
@@ -36,6 +38,8 @@ struct fixed_delay_case {
   bool unprivileged;  // ICMP datagram sockets as uid 65534 instead of raw sockets as root
 };
 
+void PrintTo(const fixed_delay_case& c, std::ostream* os) { *os << c.name; }
+
 class FixedDelay : public ::testing::TestWithParam<fixed_delay_case> {};
 
 // 40 probes 50 ms apart against a fixed 20 ms delay: every probe ok, the median of the samples' rtt_ms and the
@@ -46,7 +50,7 @@ TEST_P(FixedDelay, MedianRttMatchesInjectedDelay) {
   const fixed_delay_case& c = GetParam();
   netlab lab(responder({"--delay", "fixed:20"}));
   const auto out = run_netstab(lab, {"--target", c.host, "--interval", "50", "--timeout", "500", "--count", "40"},
-                               c.unprivileged);
+                               c.unprivileged, std::chrono::seconds(20));
   expect_clean_run(out, 40, 1);
   EXPECT_EQ(count_status(out.samples, "ok"), 40U);
   const auto median = median_of(out.samples, "rtt_ms");
@@ -92,7 +96,8 @@ TEST(NetlabJitter, UniformDelayJitterMatchesDistribution) {
   NETSTAB_REQUIRE_ROOT();
   netlab lab(responder({"--delay", "uniform:10:20", "--seed", "11"}));
   const auto out =
-      run_netstab(lab, {"--target", host_v4, "--interval", "25", "--timeout", "500", "--count", "600"});
+      run_netstab(lab, {"--target", host_v4, "--interval", "25", "--timeout", "500", "--count", "600"}, false,
+                  std::chrono::seconds(45));
   expect_clean_run(out, 600, 1);
   EXPECT_EQ(count_status(out.samples, "ok"), 600U);
   const auto summary = lab.stop_responder();
@@ -111,6 +116,8 @@ struct loopback_case {
   const char* host;
 };
 
+void PrintTo(const loopback_case& c, std::ostream* os) { *os << c.name; }
+
 class Loopback : public ::testing::TestWithParam<loopback_case> {};
 
 // Plain loopback inside the namespace: every probe answered by the kernel itself within a millisecond or so.
@@ -118,7 +125,8 @@ TEST_P(Loopback, AllProbesOkWithSmallKernelRtt) {
   NETSTAB_REQUIRE_ROOT();
   netlab lab(responder({}));
   const auto out =
-      run_netstab(lab, {"--target", GetParam().host, "--interval", "20", "--timeout", "500", "--count", "20"});
+      run_netstab(lab, {"--target", GetParam().host, "--interval", "20", "--timeout", "500", "--count", "20"}, false,
+                  std::chrono::seconds(15));
   expect_clean_run(out, 20, 1);
   EXPECT_EQ(count_status(out.samples, "ok"), 20U);
   for (const auto& s : out.samples) {

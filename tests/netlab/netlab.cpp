@@ -39,7 +39,9 @@ void delete_stale_namespaces() {
     if (!ns.starts_with(name_prefix)) {
       continue;
     }
-    const std::string pid = ns.substr(std::string_view(name_prefix).size(), ns.find('-', 6) - 6);
+    const std::size_t start = std::string_view(name_prefix).size();
+    const std::size_t dash = ns.find('-', start);
+    const std::string pid = ns.substr(start, dash == std::string::npos ? std::string::npos : dash - start);
     if (!pid.empty() && !std::filesystem::exists("/proc/" + pid)) {
       run({"ip", "netns", "del", ns}, step_timeout);
     }

@@ -6,6 +6,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -35,6 +36,8 @@ pid_t spawn(const std::vector<std::string>& argv, const std::string& log_file) {
   args.push_back(nullptr);
   const pid_t pid = ::fork();
   if (pid == 0) {
+    // Dies with the test process, so a crashed test leaves no broker behind.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     const int out = log_file.empty() ? ::open("/dev/null", O_WRONLY)
                                      : ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (out >= 0) {
@@ -327,6 +330,7 @@ mqtt_test_client::mqtt_test_client(options o) : opts_(std::move(o)) {
 }
 
 mqtt_test_client::~mqtt_test_client() {
+  stop_ = true;  // first, so the reader doesn't reconnect after the DISCONNECT below
   {
     std::lock_guard w(write_mu_);
     if (fd_ >= 0) {
@@ -334,7 +338,6 @@ mqtt_test_client::~mqtt_test_client() {
       (void)::send(fd_, disconnect, sizeof disconnect, MSG_NOSIGNAL);
     }
   }
-  stop_ = true;
   thread_.join();
   if (fd_ >= 0) ::close(fd_);
 }

@@ -1,0 +1,74 @@
+#pragma once
+// Home Assistant MQTT discovery, device-based form: one retained message on
+// <prefix>/device/<object_id>/config describes the agent as one HA device with
+// all of its entities ("components", key "cmps"). Pure: builds strings only, the
+// caller publishes them. Callable from any thread (no state).
+//
+// The entities read the topics netstab already publishes (contract v1), so
+// discovery adds no new state topics:
+//   per target (slug = core::slug(target)), all from the retained stats topic
+//   <base>/<agent>/targets/<slug>/stats of the primary window:
+//     sensor  RTT            value_json.rtt_ms.avg       ms, duration, measurement
+//     sensor  process        value_json.process_ms.avg   ms, duration, measurement
+//     sensor  loss           value_json.loss_pct         %, measurement
+//     sensor  jitter         value_json.jitter_ms        ms, duration, measurement
+//     sensor  MOS            value_json.mos              measurement
+//     sensor  status         value_json.status           enum OK/WARN/BAD; attribute "reason"
+//     binary_sensor  connectivity  ON unless status is BAD
+//     number  interval       state from <base>/<agent>/state, sends set_interval for this target
+//   per agent:
+//     switch  monitoring     state value_json.running of the state topic; sends "start"/"stop"
+//     button  start, stop    send "start"/"stop"
+//     text    target         state: first target of the state topic; sends set_target
+// The stats topic (retained, once per window step) is used rather than the
+// sample topic (not retained, one message per probe) so that HA has values right
+// after it restarts and its recorder is not flooded. A null in the JSON renders
+// as "None", which HA's MQTT sensor and number take as "unknown".
+//
+// Every entity carries the agent's availability topic ("online"/"offline").
+// Commands go to <base>/<agent>/cmd and are payloads core::parse_command accepts.
+//
+// Identifiers: HA requires the discovery object id and every unique_id to match
+// ^[A-Za-z0-9_-]+$, but agents and slugs may contain '.', so they are escaped with
+// discovery_id() (injective, so two targets never share an entity).
+//
+// Removing a target: HA removes a component of a discovered device when the
+// device payload is republished with that component's entry reduced to its
+// platform ({"p":"sensor"}). Pass the removed targets in
+// discovery_input::removed_targets for (at least) the next publish; after that
+// they can be left out. Removing the whole device is an empty retained payload
+// on discovery_topic(). Republish the payload on every connect and whenever HA
+// announces itself ("online" on ha_status_topic()).
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netstab::core {
+
+struct discovery_input {
+  std::string prefix = "homeassistant";  // HA's discovery prefix
+  std::string base_topic = "netstab";    // netstab's base topic
+  std::string agent;                     // agent id
+  std::string version;                   // netstab version, shown as the device's and origin's software version
+  std::vector<std::string> targets;      // the targets as configured (not slugs), in configured order
+  std::vector<std::string> removed_targets;  // targets whose entities HA should delete (see above)
+};
+
+// The payload HA sends on the birth topic when it (re)starts.
+inline constexpr std::string_view ha_online_payload = "online";
+
+// Text made safe for HA identifiers: [A-Za-z0-9-] kept, '_' doubled, every other
+// byte written as '_' and two lowercase hex digits ("1.1.1.1" -> "1_2e1_2e1_2e1").
+std::string discovery_id(std::string_view text);
+
+// "<prefix>/device/netstab_<discovery_id(agent)>/config"; publish retained, qos 1.
+std::string discovery_topic(std::string_view prefix, std::string_view agent);
+std::string discovery_topic(const discovery_input& in);
+
+// "<prefix>/status": HA's birth/last-will topic; republish when it says "online".
+std::string ha_status_topic(std::string_view prefix);
+
+// The device discovery JSON (compact).
+std::string discovery_payload(const discovery_input& in);
+
+}  // namespace netstab::core

@@ -1,0 +1,411 @@
+// The real netstab binary in service mode against a real mosquitto: the MQTT
+// contract, commands and their replies, bad commands, shutdown, last will,
+// broker restarts, credentials and TLS. Probes go to loopback only.
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/mosquitto.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using netstab::test::child_process;
+using netstab::test::mosquitto_broker;
+using netstab::test::mosquitto_options;
+using netstab::test::mqtt_test_client;
+using netstab::test::received_message;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "netstab-svc-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  return tmpl;
+}
+
+// One netstab process publishing to a broker, with its log in a temp dir.
+struct agent {
+  agent(const mosquitto_broker& b, const std::string& id, std::vector<std::string> extra = {},
+        std::map<std::string, std::string> env = {}, std::string broker_url = {})
+      : dir(temp_dir()) {
+    std::vector<std::string> argv{netstab::test::netstab_binary(), "--broker", broker_url.empty() ? b.url() : broker_url,
+                                  "--agent", id, "--log-level", "debug"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
+    env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
+    env.emplace("NETSTAB_MQTT_RECONNECT_MAX_S", "2");
+    proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
+  }
+  ~agent() { std::filesystem::remove_all(dir); }
+  std::string dir;
+  std::unique_ptr<child_process> proc;
+};
+
+mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::string& id, int version = 5) {
+  mqtt_test_client::options o;
+  o.port = b.port();
+  o.client_id = id;
+  o.version = version;
+  return o;
+}
+
+std::vector<json> json_on(const mqtt_test_client& c, const std::string& topic) {
+  std::vector<json> out;
+  for (const auto& m : c.on_topic(topic)) {
+    if (!m.payload.empty()) out.push_back(json::parse(m.payload));
+  }
+  return out;
+}
+
+// Waits for a reply carrying id on agent/cmd/reply.
+std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, const json& id,
+                              std::chrono::milliseconds timeout = 5s) {
+  std::optional<json> found;
+  c.wait_until(
+      [&](const std::vector<received_message>& msgs) {
+        for (const auto& m : msgs) {
+          if (m.topic != topic) continue;
+          const json j = json::parse(m.payload, nullptr, false);
+          if (j.is_object() && j.contains("id") && j["id"] == id) {
+            found = j;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+// Validates payloads with the JSON Schemas in docs/schemas through ajv (tests/contract/validate.mjs).
+void expect_schema_valid(const std::string& kind, const std::vector<std::string>& payloads) {
+  ASSERT_FALSE(payloads.empty()) << "no " << kind << " payload to validate";
+  const std::string dir = temp_dir();
+  std::vector<std::string> argv{"node", std::string(NETSTAB_SOURCE_DIR) + "/tests/contract/validate.mjs", kind};
+  for (std::size_t i = 0; i < payloads.size(); ++i) {
+    const std::string f = dir + "/" + kind + "-" + std::to_string(i) + ".json";
+    std::ofstream(f) << payloads[i];
+    argv.push_back(f);
+  }
+  const int rc = netstab::test::run_program(argv, dir + "/validate.log", 30s);
+  std::ifstream log(dir + "/validate.log");
+  std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << text;
+  std::filesystem::remove_all(dir);
+}
+
+std::vector<std::string> payloads_on(const mqtt_test_client& c, const std::string& topic) {
+  std::vector<std::string> out;
+  for (const auto& m : c.on_topic(topic)) {
+    if (!m.payload.empty()) out.push_back(m.payload);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(ServiceMode, PublishesTheContractAndEveryPayloadMatchesItsSchema) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c1/#"));
+  agent a(broker, "c1", {"--target", "127.0.0.1", "--interval", "100"}, {{"NETSTAB_STATS_EXTRA_WINDOWS_S", "10"}});
+  const std::string base = "netstab/c1/";
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/sample", 5, 10s)) << a.proc->log();
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/stats", 2, 5s)) << a.proc->log();
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/stats/10s", 1, 5s)) << a.proc->log();
+
+  const auto avail = sub.on_topic(base + "availability");
+  ASSERT_FALSE(avail.empty());
+  EXPECT_EQ(avail.back().payload, "online");
+
+  for (const json& s : json_on(sub, base + "targets/127.0.0.1/sample")) {
+    EXPECT_EQ(s["target"], "127.0.0.1");
+    EXPECT_EQ(s["status"], "ok");
+    EXPECT_TRUE(s["rtt_ms"].is_number());
+    EXPECT_TRUE(s["process_ms"].is_number());
+    EXPECT_LT(s["rtt_ms"].get<double>(), 50.0);
+  }
+  const json st = json_on(sub, base + "targets/127.0.0.1/stats").back();
+  EXPECT_GE(st["received"].get<int>(), 1);
+  EXPECT_EQ(st["lost"], 0);
+  EXPECT_EQ(st["status"], "OK");
+  const json state = json_on(sub, base + "state").back();
+  EXPECT_TRUE(state["running"].get<bool>());
+  ASSERT_EQ(state["targets"].size(), 1u);
+  EXPECT_EQ(state["targets"][0]["interval_ms"], 100);
+
+  // An event and a reply, so that every schema sees a real payload.
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"127.0.0.2","id":"a"})"));
+  ASSERT_TRUE(reply_for(sub, base + "cmd/reply", "a").has_value());
+  ASSERT_TRUE(sub.wait_count(base + "events", 1, 5s));
+
+  expect_schema_valid("sample", payloads_on(sub, base + "targets/127.0.0.1/sample"));
+  expect_schema_valid("stats", payloads_on(sub, base + "targets/127.0.0.1/stats"));
+  expect_schema_valid("stats", payloads_on(sub, base + "targets/127.0.0.1/stats/10s"));
+  expect_schema_valid("incidents", payloads_on(sub, base + "targets/127.0.0.1/incidents"));
+  expect_schema_valid("state", payloads_on(sub, base + "state"));
+  expect_schema_valid("event", payloads_on(sub, base + "events"));
+  expect_schema_valid("reply", payloads_on(sub, base + "cmd/reply"));
+}
+
+TEST(ServiceMode, CommandsStartStopAndSwitchTargets) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c2/#"));
+  agent a(broker, "c2", {"--target", "127.0.0.1", "--interval", "100"});
+  const std::string base = "netstab/c2/";
+  const std::string s1 = base + "targets/127.0.0.1/sample";
+  ASSERT_TRUE(sub.wait_count(s1, 3, 10s)) << a.proc->log();
+
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"stop","id":1})"));
+  auto r = reply_for(sub, base + "cmd/reply", 1);
+  ASSERT_TRUE(r.has_value()) << a.proc->log();
+  EXPECT_TRUE((*r)["ok"].get<bool>());
+  EXPECT_FALSE((*r)["running"].get<bool>());
+  std::this_thread::sleep_for(300ms);  // samples already on the wire may still arrive
+  const std::size_t after_stop = sub.on_topic(s1).size();
+  std::this_thread::sleep_for(700ms);
+  EXPECT_EQ(sub.on_topic(s1).size(), after_stop) << "samples kept coming after stop";
+
+  ASSERT_TRUE(sub.publish(base + "cmd", "start"));  // bare word, as a button sends it
+  ASSERT_TRUE(sub.wait_count(s1, after_stop + 3, 5s)) << "no samples after start";
+
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"set_target","target":"::1","interval_ms":100,"id":"x"})"));
+  r = reply_for(sub, base + "cmd/reply", "x");
+  ASSERT_TRUE(r.has_value());
+  EXPECT_TRUE((*r)["ok"].get<bool>()) << r->dump();
+  ASSERT_TRUE(sub.wait_count(base + "targets/__1/sample", 3, 5s)) << a.proc->log();
+  const json state = json_on(sub, base + "state").back();
+  ASSERT_EQ(state["targets"].size(), 1u);
+  EXPECT_EQ(state["targets"][0]["target"], "::1");
+  // The old target's retained topics were cleared.
+  const auto cleared = sub.on_topic(base + "targets/127.0.0.1/stats");
+  ASSERT_FALSE(cleared.empty());
+  EXPECT_EQ(cleared.back().payload, "");
+
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"127.0.0.3","interval_ms":200,"id":2})"));
+  r = reply_for(sub, base + "cmd/reply", 2);
+  ASSERT_TRUE(r && (*r)["ok"].get<bool>());
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.3/sample", 2, 5s));
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"set_interval","target":"127.0.0.3","interval_ms":1000,"id":3})"));
+  r = reply_for(sub, base + "cmd/reply", 3);
+  ASSERT_TRUE(r && (*r)["ok"].get<bool>());
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"remove_target","target":"127.0.0.3","id":4})"));
+  r = reply_for(sub, base + "cmd/reply", 4);
+  ASSERT_TRUE(r && (*r)["ok"].get<bool>());
+  // The state follows the reply.
+  EXPECT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+      if (it->topic == base + "state") return json::parse(it->payload)["targets"].size() == 1;
+    }
+    return false;
+  }, 5s));
+}
+
+TEST(ServiceMode, RepliesToMqtt5ResponseTopicWithCorrelationData) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub", 5));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("my/replies"));
+  ASSERT_TRUE(sub.subscribe("netstab/c3/availability"));
+  agent a(broker, "c3", {"--target", "127.0.0.1"});
+  ASSERT_TRUE(sub.wait_until([](const auto& m) {
+    return std::any_of(m.begin(), m.end(), [](const received_message& x) { return x.payload == "online"; });
+  }, 10s));
+  ASSERT_TRUE(sub.publish("netstab/c3/cmd", R"({"cmd":"status","id":9})", false, "my/replies", "corr-42"));
+  ASSERT_TRUE(sub.wait_count("my/replies", 1, 5s)) << a.proc->log();
+  const auto m = sub.on_topic("my/replies").front();
+  EXPECT_EQ(m.correlation_data, "corr-42");
+  EXPECT_EQ(json::parse(m.payload)["id"], 9);
+}
+
+struct bad_command {
+  std::string payload;
+  std::string error_contains;
+};
+
+TEST(ServiceMode, BadCommandsGetErrorRepliesAndChangeNothing) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c4/#"));
+  agent a(broker, "c4", {"--target", "127.0.0.1", "--interval", "200"},
+          {{"NETSTAB_CONTROL_MAX_TARGETS", "2"}, {"NETSTAB_CONTROL_DENY", "127.0.0.9"}});
+  const std::string base = "netstab/c4/";
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/sample", 2, 10s)) << a.proc->log();
+
+  const std::vector<bad_command> table = {
+      {R"({"cmd":"fly","id":1})", "unknown command"},
+      {R"({"cmd":"add_target","id":2})", "missing field"},
+      {R"({"cmd":"add_target","target":5,"id":3})", "target"},
+      {R"({"cmd":"add_target","target":"127.0.0.2","interval_ms":1,"id":4})", "minimum"},
+      {R"({"cmd":"add_target","target":"bad target!","id":5})", "target"},
+      {R"({"cmd":"add_target","target":"127.0.0.9","id":6})", "not allowed"},
+      {R"({"cmd":"remove_target","target":"10.9.9.9","id":7})", "not found"},
+      {R"({"cmd":"set_interval","target":"127.0.0.1","interval_ms":"fast","id":8})", "interval_ms"},
+      {R"({"cmd":"add_target","target":"127.0.0.1","id":10})", "already"},
+  };
+  for (const auto& row : table) {
+    ASSERT_TRUE(sub.publish(base + "cmd", row.payload));
+    const json id = json::parse(row.payload)["id"];
+    const auto r = reply_for(sub, base + "cmd/reply", id);
+    ASSERT_TRUE(r.has_value()) << "no reply to " << row.payload.substr(0, 80) << "\n" << a.proc->log();
+    EXPECT_FALSE((*r)["ok"].get<bool>()) << row.payload.substr(0, 80);
+    EXPECT_NE((*r)["error"].get<std::string>().find(row.error_contains), std::string::npos)
+        << (*r)["error"] << " for " << row.payload.substr(0, 80);
+  }
+  // Garbage, and a payload over the size limit (not parsed at all, so its id is
+  // unknown), still get replies without an id.
+  sub.clear();
+  ASSERT_TRUE(sub.publish(base + "cmd", "\x01\x02 not json {"));
+  ASSERT_TRUE(sub.wait_count(base + "cmd/reply", 1, 5s));
+  EXPECT_FALSE(json::parse(sub.on_topic(base + "cmd/reply").front().payload)["ok"].get<bool>());
+  sub.clear();
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":")" + std::string(6000, 'a') + R"(","id":9})"));
+  ASSERT_TRUE(sub.wait_count(base + "cmd/reply", 1, 5s));
+  const json big = json::parse(sub.on_topic(base + "cmd/reply").front().payload);
+  EXPECT_FALSE(big["ok"].get<bool>());
+  EXPECT_NE(big["error"].get<std::string>().find("too large"), std::string::npos) << big.dump();
+  // Limit: max_targets = 2 allows one more, not two.
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"127.0.0.2","id":20})"));
+  auto r = reply_for(sub, base + "cmd/reply", 20);
+  ASSERT_TRUE(r && (*r)["ok"].get<bool>());
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"127.0.0.3","id":21})"));
+  r = reply_for(sub, base + "cmd/reply", 21);
+  ASSERT_TRUE(r.has_value());
+  EXPECT_NE((*r)["error"].get<std::string>().find("limit reached"), std::string::npos);
+  // The service still works and its target set is what the good commands made it.
+  sub.clear();
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"status","id":30})"));
+  ASSERT_TRUE(reply_for(sub, base + "cmd/reply", 30).has_value());
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/sample", 2, 5s));
+  const json st = json_on(sub, base + "state").back();
+  EXPECT_EQ(st["targets"].size(), 2u);
+  EXPECT_TRUE(st["running"].get<bool>());
+}
+
+TEST(ServiceMode, SigtermPublishesOfflineAndExitsZeroWithinTwoSeconds) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c5/availability"));
+  agent a(broker, "c5", {"--target", "127.0.0.1", "--interval", "100"});
+  ASSERT_TRUE(sub.wait_count("netstab/c5/availability", 1, 10s));
+  a.proc->signal(SIGTERM);
+  const auto t0 = std::chrono::steady_clock::now();
+  const int rc = a.proc->wait(3s);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_EQ(rc, 0) << a.proc->log();
+  EXPECT_LT(took, 2s);
+  ASSERT_TRUE(sub.wait_until([](const auto& m) { return !m.empty() && m.back().payload == "offline"; }, 3s));
+}
+
+TEST(ServiceMode, KillNineLeavesTheLastWill) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c6/availability"));
+  agent a(broker, "c6", {"--target", "127.0.0.1", "--interval", "100"});
+  ASSERT_TRUE(sub.wait_count("netstab/c6/availability", 1, 10s));
+  a.proc->signal(SIGKILL);
+  a.proc->wait(2s);
+  ASSERT_TRUE(sub.wait_until([](const auto& m) { return !m.empty() && m.back().payload == "offline"; }, 5s));
+  // A client that subscribes later gets the will as the retained value.
+  mqtt_test_client late(client_opts(broker, "late"));
+  ASSERT_TRUE(late.wait_connected());
+  ASSERT_TRUE(late.subscribe("netstab/c6/availability"));
+  ASSERT_TRUE(late.wait_count("netstab/c6/availability", 1, 5s));
+  EXPECT_EQ(late.on_topic("netstab/c6/availability").back().payload, "offline");
+  EXPECT_TRUE(late.on_topic("netstab/c6/availability").back().retained);
+}
+
+TEST(ServiceMode, BrokerRestartLosesNoSampleAndDuplicatesNone) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.persistence = true;
+  mosquitto_broker broker(mo);
+  mqtt_test_client::options co = client_opts(broker, "persistent-sub", 4);
+  co.clean_session = false;
+  mqtt_test_client sub(co);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c7/targets/+/sample", 1));
+  agent a(broker, "c7", {"--target", "127.0.0.1", "--interval", "100"});
+  const std::string topic = "netstab/c7/targets/127.0.0.1/sample";
+  ASSERT_TRUE(sub.wait_count(topic, 5, 10s)) << a.proc->log();
+  broker.stop();
+  std::this_thread::sleep_for(2500ms);  // netstab keeps probing; ~25 samples go to its outbox
+  broker.start();
+  // The predicate runs under the client's lock: it reads the messages it is given.
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+      if (it->topic == topic) return json::parse(it->payload)["seq"].get<int>() >= 45;
+    }
+    return false;
+  }, 20s)) << a.proc->log();
+  std::vector<int> seqs;
+  for (const auto& m : sub.on_topic(topic)) seqs.push_back(json::parse(m.payload)["seq"].get<int>());
+  const std::set<int> unique(seqs.begin(), seqs.end());
+  EXPECT_EQ(unique.size(), seqs.size()) << "duplicated samples";
+  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << "samples out of order";
+  ASSERT_FALSE(seqs.empty());
+  for (int s = seqs.front(); s <= seqs.back(); ++s) EXPECT_TRUE(unique.count(s)) << "sample " << s << " lost";
+}
+
+TEST(ServiceMode, AcceptsGoodCredentialsAndReportsBadOnes) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.require_password = true;
+  mosquitto_broker broker(mo);
+  mqtt_test_client::options co = client_opts(broker, "sub");
+  co.user = mo.user;
+  co.password = mo.password;
+  mqtt_test_client sub(co);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/#"));
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/good") << mo.password << "\n";
+  std::ofstream(dir + "/bad") << "wrong\n";
+  agent good(broker, "good", {"--target", "127.0.0.1", "--username", mo.user, "--password-file", dir + "/good"});
+  ASSERT_TRUE(sub.wait_count("netstab/good/availability", 1, 10s)) << good.proc->log();
+  agent bad(broker, "bad", {"--target", "127.0.0.1", "--username", mo.user, "--password-file", dir + "/bad"});
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(sub.on_topic("netstab/bad/availability").empty());
+  const std::string log = bad.proc->log();
+  EXPECT_NE(log.find("not authorized"), std::string::npos) << log;
+  EXPECT_EQ(log.find("wrong"), std::string::npos) << "the password leaked into the log";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServiceMode, ConnectsOverTlsWithTheRightCaAndRefusesAnotherCa) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.tls = true;
+  mosquitto_broker broker(mo);
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/#"));
+  agent good(broker, "tlsgood", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()}},
+             broker.tls_url());
+  ASSERT_TRUE(sub.wait_count("netstab/tlsgood/availability", 1, 10s)) << good.proc->log();
+  agent bad(broker, "tlsbad", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}},
+            broker.tls_url());
+  std::this_thread::sleep_for(2s);
+  EXPECT_TRUE(sub.on_topic("netstab/tlsbad/availability").empty()) << bad.proc->log();
+}
