@@ -65,16 +65,21 @@ class sequence_map {
   bool resolve(std::uint32_t seq, probe_record* record = nullptr);
 
   // Calls on_timeout(const probe_record&) for every outstanding probe whose deadline <= now, oldest first.
+  // The callback gets a copy and may change the map (even forget everything): the
+  // loop re-reads the map's state after each call.
   template <class F>
   void expire(mono_time now, F&& on_timeout) {
     while (first_outstanding_ != next_seq_) {
       probe_record& r = slot(first_outstanding_);
       if (r.seq == first_outstanding_ && r.state == probe_state::outstanding) {
-        if (r.deadline > now) break;
+        if (r.deadline > now) return;
         r.state = probe_state::timed_out;
-        on_timeout(static_cast<const probe_record&>(r));
+        const probe_record copy = r;
+        ++first_outstanding_;
+        on_timeout(copy);
+      } else {
+        ++first_outstanding_;
       }
-      ++first_outstanding_;
     }
   }
 

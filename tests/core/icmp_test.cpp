@@ -189,7 +189,9 @@ const decode_case decode_cases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, DecodeTable, ::testing::ValuesIn(decode_cases),
-                         [](const ::testing::TestParamInfo<decode_case>& param_info) { return std::string(param_info.param.name); });
+                         [](const ::testing::TestParamInfo<decode_case>& param_info) {
+                           return std::string(param_info.param.name);
+                         });
 
 TEST(Icmp, UnreachableQuotingUdpIsNotOurEcho) {
   // Rebuild the fixture with a UDP quote and a correct outer checksum: decoded, but without a quoted echo.

@@ -148,3 +148,19 @@ TEST(SequenceMap, CapacityCoversTimeoutAndGrace) {
   EXPECT_EQ(sequence_map::capacity_for(10ms, 1000ms, 1000ms), 256u);
   EXPECT_EQ(sequence_map::capacity_for(1ms, 60000ms, 60000ms), 4096u);
 }
+
+TEST(SequenceMap, ExpireSurvivesACallbackThatForgetsEverything) {
+  // The prober stops (and forgets every probe) from inside a timeout callback
+  // when --count is reached; the expiry loop must end, not run past next_seq.
+  sequence_map m(8);
+  m.on_sent(at(0ms), 100ms, wall_time{}, nullptr);
+  m.on_sent(at(10ms), 100ms, wall_time{}, nullptr);
+  int calls = 0;
+  m.expire(at(500ms), [&](const probe_record&) {
+    ++calls;
+    m.forget_outstanding();
+  });
+  EXPECT_EQ(calls, 1);
+  EXPECT_EQ(m.outstanding(), 0u);
+  EXPECT_FALSE(m.next_deadline().has_value());
+}

@@ -8,7 +8,8 @@
 // so the responder's own wake-up latency is not added to the delay; --timing read uses the time after read().
 //
 // Output on stdout, one JSON object per line: {"type":"ready",...} once the device exists, and a summary with
-// what it did on SIGTERM or SIGINT, then it exits 0. Errors go to stderr with exit status 1 (start-up) .
+// what it did on SIGTERM or SIGINT, then it exits 0. Start-up errors go to stderr with exit status 1 (2 for bad
+// arguments).
 // Single-threaded: everything below runs on the main thread.
 #include <arpa/inet.h>
 #include <fcntl.h>
