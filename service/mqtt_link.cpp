@@ -22,7 +22,9 @@ namespace {
 
 // ---- events from Paho's threads to the loop ----
 
-struct ev_connect_ok {};
+struct ev_connect_ok {
+  std::size_t receive_maximum = 0;  // MQTT 5 CONNACK property; 0 when absent
+};
 struct ev_connect_failed {
   int rc = 0;
   int reason_code = 0;
@@ -49,6 +51,10 @@ using paho_event = std::variant<ev_connect_ok, ev_connect_failed, ev_connection_
 // Incoming messages waiting for the loop beyond this are dropped (a command
 // flood must not grow memory without bound); completion events never are.
 constexpr std::size_t max_pending_incoming = 1000;
+
+// QoS>0 messages in flight when the broker states no receive maximum (MQTT
+// 3.1.1): mosquitto's default.
+constexpr std::size_t default_qos_window = 20;
 
 // The only state Paho's threads touch. Owned through shared_ptr by the link and
 // by the handlers registered with Paho, so a callback racing with shutdown
@@ -91,7 +97,18 @@ std::uint64_t from_context(void* ctx) { return static_cast<std::uint64_t>(reinte
 class connect_listener final : public mqtt::iaction_listener {
  public:
   explicit connect_listener(bridge& b) : b_(b) {}
-  void on_success(const mqtt::token&) override { b_.post(ev_connect_ok{}); }
+  void on_success(const mqtt::token& tok) override {
+    ev_connect_ok ev;
+    try {
+      const auto& props = tok.get_connect_response().get_properties();
+      if (props.contains(mqtt::property::RECEIVE_MAXIMUM)) {
+        ev.receive_maximum = mqtt::get<std::uint16_t>(props, mqtt::property::RECEIVE_MAXIMUM);
+      }
+    } catch (...) {
+      // No CONNACK properties (MQTT 3.1.1): the default window applies.
+    }
+    b_.post(ev);
+  }
   void on_failure(const mqtt::token& tok) override {
     b_.post(ev_connect_failed{tok.get_return_code(), static_cast<int>(tok.get_reason_code())});
   }
@@ -326,7 +343,8 @@ class mqtt_link::impl {
       }
       return;
     }
-    if (phase_ == phase::connected && outbox_.empty() && inflight_.size() < opts_.max_inflight) {
+    if (phase_ == phase::connected && outbox_.empty() && pending_ < opts_.max_inflight &&
+        (m.qos == 0 || pending_qos_ < qos_window_)) {
       if (!send_buffered(std::move(m)) && !pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
     } else {
       outbox_.push(std::move(m));
@@ -381,7 +399,7 @@ class mqtt_link::impl {
     }
     if (!disconnect_requested_) {
       if (!inflight_.empty() && now < flush_deadline_) return;
-      if (!inflight_.empty()) spdlog::warn("mqtt: {} messages not acknowledged at stop", inflight_.size());
+      if (pending_ > 0) spdlog::warn("mqtt: {} messages not acknowledged at stop", pending_);
       disconnect_requested_ = true;
       try {
         client_->disconnect(0, nullptr, shared_->on_disconnect);
@@ -400,7 +418,7 @@ class mqtt_link::impl {
   mqtt_link_counters counters() const {
     mqtt_link_counters c;
     c.buffered = outbox_.size();
-    c.inflight = inflight_.size();
+    c.inflight = pending_;
     c.dropped = outbox_.dropped() + rejected_;
     c.delivered = delivered_;
     c.retained_skipped = retained_skipped_;
@@ -494,9 +512,13 @@ class mqtt_link::impl {
     }
   }
 
-  void handle(ev_connect_ok&) {
+  void handle(ev_connect_ok& ev) {
     if (phase_ != phase::connecting) return;
     phase_ = phase::connected;
+    // Paho C 1.3 queues QoS>0 publishes beyond the broker's receive maximum
+    // and then stops sending them (seen with mosquitto's 20): never have more
+    // QoS>0 messages in flight than the broker accepts.
+    qos_window_ = ev.receive_maximum > 0 ? ev.receive_maximum : default_qos_window;
     backoff_ = opts_.reconnect_min;
     last_reported_.clear();
     ++connects_;
@@ -512,10 +534,7 @@ class mqtt_link::impl {
     if (!opts_.availability_topic.empty()) {
       send_retained(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
     }
-    // Buffered messages go out shortly after, not from this handler: Paho C
-    // clears a clean session's state after reporting the connect, and
-    // publishes queued in that window were observed to never complete.
-    pump_timer_.start(50, [this] { pump(); });
+    pump();
     if (cbs_.on_connected) cbs_.on_connected();
   }
 
@@ -550,24 +569,29 @@ class mqtt_link::impl {
 
   void handle(ev_delivered& ev) {
     auto* entry = find_inflight(ev.id);
-    if (entry == nullptr) return;
-    entry->done = true;
+    if (entry == nullptr || entry->done) return;
+    complete(*entry);
     ++delivered_;
-    while (!inflight_.empty() && inflight_.front().done) inflight_.pop_front();
     if (phase_ == phase::connected) pump();
   }
 
   void handle(ev_delivery_failed& ev) {
     auto* entry = find_inflight(ev.id);
-    if (entry == nullptr) return;
-    if (is_connection_failure(ev.rc)) {
-      spdlog::debug("mqtt: message {} failed with code {}; kept for resending", ev.id, ev.rc);
-      return;  // kept: requeued when the loss is reported
-    }
+    if (entry == nullptr || entry->done) return;
+    // Paho fails pending tokens when the connection goes; the entry stays and
+    // is requeued when the loss is handled.
+    if (is_connection_failure(ev.rc)) return;
     spdlog::warn("mqtt: broker refused a message on {} (code {}, reason {}); dropped", entry->msg.topic, ev.rc,
                  ev.reason_code);
-    entry->done = true;
+    complete(*entry);
     ++rejected_;
+  }
+
+  // Marks an in-flight entry finished and drops finished entries from the front.
+  void complete(inflight_entry& entry) {
+    entry.done = true;
+    --pending_;
+    if (entry.msg.qos > 0) --pending_qos_;
     while (!inflight_.empty() && inflight_.front().done) inflight_.pop_front();
   }
 
@@ -590,14 +614,17 @@ class mqtt_link::impl {
       if (!e.done) back.push_back(std::move(e.msg));
     }
     inflight_.clear();
+    pending_ = 0;
+    pending_qos_ = 0;
     requeued_ += back.size();
     if (!back.empty()) outbox_.push_front(std::move(back));
   }
 
   void pump() {
-    while (phase_ == phase::connected && inflight_.size() < opts_.max_inflight) {
+    while (phase_ == phase::connected && pending_ < opts_.max_inflight) {
+      const core::outgoing_message* next = outbox_.front();
+      if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
       auto m = outbox_.pop();
-      if (!m) break;
       if (!send_buffered(std::move(*m))) {
         // Paho's queue is full: completions pump again; the timer covers the case of none pending.
         if (!pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
@@ -623,7 +650,10 @@ class mqtt_link::impl {
     // Ids stay consecutive within inflight_ (see find_inflight): an id is given
     // back when its publish is refused synchronously (no token will complete).
     const std::uint64_t id = next_id_++;
+    const bool acked = m.qos > 0;
     inflight_.push_back(inflight_entry{id, std::move(m), false});
+    ++pending_;
+    if (acked) ++pending_qos_;
     int rc = 0;
     std::string what;
     try {
@@ -638,13 +668,13 @@ class mqtt_link::impl {
     }
     core::outgoing_message back = std::move(inflight_.back().msg);
     inflight_.pop_back();
+    --pending_;
+    if (acked) --pending_qos_;
     --next_id_;
     // Paho's queue full, or Paho not (or no longer) connected although we saw
     // the connect succeed: back to the front of the outbox, retried by pump()
     // (or after the reconnect, when the loss is reported).
     if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES || rc == MQTTASYNC_MAX_BUFFERED || is_connection_failure(rc)) {
-      static int dbg = 0;
-      if (dbg++ < 3) spdlog::warn("DEBUG publish rc {} {} connected {}", rc, what, client_->is_connected());
       std::vector<core::outgoing_message> one;
       one.push_back(std::move(back));
       outbox_.push_front(std::move(one));
@@ -687,9 +717,11 @@ class mqtt_link::impl {
     shared_->b.close();
     client_.reset();
     if (!outbox_.empty() || !inflight_.empty()) {
-      spdlog::info("mqtt: {} unsent messages discarded at stop", outbox_.size() + inflight_.size());
+      spdlog::info("mqtt: {} unsent messages discarded at stop", outbox_.size() + pending_);
     }
     inflight_.clear();
+    pending_ = 0;
+    pending_qos_ = 0;
     wake_.close();
     retry_timer_.close();
     stop_timer_.close();
@@ -712,7 +744,10 @@ class mqtt_link::impl {
   std::thread reaper_;  // destroys a retired client
   std::unique_ptr<mqtt::async_client> client_;
   core::outbox outbox_;
-  std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first
+  std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
+  std::size_t pending_ = 0;              // entries of inflight_ not done
+  std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)
+  std::size_t qos_window_ = default_qos_window;
   std::uint64_t next_id_ = 1;
   std::chrono::milliseconds backoff_;
   phase phase_ = phase::idle;

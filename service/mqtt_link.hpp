@@ -18,10 +18,15 @@
 // by the broker). When the connection is lost, the in-flight messages whose
 // token has not completed go back to the front of the outbox, in order, and
 // everything in the outbox is sent after reconnecting, before newer messages.
-// So an outage shorter than the outbox loses nothing, and a message is sent
-// again only if Paho never reported it sent; the residual duplicate is the one
-// MQTT QoS 1 itself allows (a PUBACK lost with the connection). While offline
-// the outbox is bounded and drops the oldest messages, counted by dropped().
+// So an outage shorter than the outbox loses nothing. A message is sent again
+// only if Paho never completed it; for QoS 1 that includes one the broker took
+// but whose PUBACK died with the connection, so up to one window of QoS 1
+// messages (the broker's receive maximum, 20 on mosquitto) may arrive twice or
+// out of order around a connection loss; QoS 0 messages complete once written.
+// Each connection uses a fresh Paho client (the old one is destroyed on a
+// helper thread), so nothing queued inside Paho survives to be sent twice.
+// While offline the outbox is bounded and drops the oldest messages, counted
+// by dropped().
 //
 // Retained messages (availability, state, stats, incidents) are "latest value":
 // they are published right away while connected and skipped while offline; the
