@@ -82,10 +82,13 @@ std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, 
     kind = socket_kind::raw;
   }
 
-  // Kernel timestamps: software receive always; software transmit when asked
-  // (one error-queue message per probe, which the drain batches).
+  // Kernel timestamps: software receive always; transmit when asked (one error-queue message per probe,
+  // which the drain batches). The transmit stamp is the one taken as the packet enters the device layer
+  // (TX_SCHED), in the send call's own context, not the driver's (TX_SOFTWARE): drivers take that one where
+  // they like, and some take it late. TUN on Linux 6.18 stamps a packet when its reader picks it up, which
+  // made the RTT of an emulated 10..20 ms path come out up to one scheduler tick (3.5 ms) short.
   unsigned ts_flags = SOF_TIMESTAMPING_RX_SOFTWARE | SOF_TIMESTAMPING_SOFTWARE;
-  if (tx_timestamps) ts_flags |= SOF_TIMESTAMPING_TX_SOFTWARE;
+  if (tx_timestamps) ts_flags |= SOF_TIMESTAMPING_TX_SCHED;
   if (set_int(fd, SOL_SOCKET, SO_TIMESTAMPING, static_cast<int>(ts_flags)) != 0) {
     tx_timestamps = false;
     set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);

@@ -8,8 +8,8 @@
 // so the responder's own wake-up latency is not added to the delay; --timing read uses the time after read().
 //
 // Output on stdout, one JSON object per line: {"type":"ready",...} once the device exists, and a summary with
-// what it did on SIGTERM or SIGINT, then it exits 0. Start-up errors go to stderr with exit status 1 (2 for bad
-// arguments).
+// what it did on SIGTERM or SIGINT (with "injected": every drawn reply delay in request order), then it exits 0.
+// Start-up errors go to stderr with exit status 1 (2 for bad arguments).
 // Single-threaded: everything below runs on the main thread.
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -367,6 +367,7 @@ class responder {
         {"write_errors", counters_.write_errors},
         {"pending", heap_.size()},
         {"delay_ms", delay},
+        {"injected", injected_ms_},
         {"send_error_us", {{"p50", percentile(wake_us_, 0.5)},
                            {"p99", percentile(wake_us_, 0.99)},
                            {"max", percentile(wake_us_, 1.0)}}},
