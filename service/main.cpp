@@ -10,6 +10,7 @@
 
 #include "config/cli.hpp"
 #include "service/engine.hpp"
+#include "service/privileges.hpp"
 #include "service/service_mode.hpp"
 
 extern char** environ;
@@ -30,6 +31,13 @@ int main(int argc, char** argv) {
   service::setup_logging(cli.value.log);
   // A dead subscriber pipe must not kill the monitor; writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
+  // Before any thread exists (Paho starts its own), so every thread runs with the reduced set.
+  if (const auto caps = service::drop_capabilities(); !caps.error.empty()) {
+    spdlog::warn("could not drop capabilities ({}); running with the ones it was started with", caps.error);
+  } else if (caps.dropped > 0 || caps.kept_net_raw) {
+    spdlog::debug("capabilities: kept {}, dropped {} other(s)", caps.kept_net_raw ? "CAP_NET_RAW" : "none",
+                  caps.dropped);
+  }
   try {
     if (cli.value.stdout_mode()) return service::run_engine(cli.value);
     return service::run_service(cli.value, cli.request);

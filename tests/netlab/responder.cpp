@@ -77,6 +77,8 @@ struct pending_reply {
   nanos due{};
   std::uint64_t order = 0;  // ties keep their scheduling order
   std::vector<std::byte> packet;
+  long request = -1;        // index into injected_ms_ for a normal reply's first copy, -1 otherwise
+  nanos received{};         // when the request left the stack (the delay is counted from here)
 };
 
 struct later_first {
@@ -294,8 +296,10 @@ class responder {
       case action_kind::duplicate: {
         const nanos d = delays_.next();
         injected_ms_.push_back(static_cast<double>(d.count()) / 1e6);
+        seqs_.push_back(r->seq16);
+        waited_ms_.push_back(-1.0);
         build_echo_reply(packet, scratch_);
-        schedule(now + d, scratch_);
+        schedule(now + d, scratch_, static_cast<long>(injected_ms_.size() - 1), now);
         if (a.what == action_kind::duplicate) {
           ++counters_.duplicates;
           schedule(now + d + profile_.dup_gap, scratch_);
@@ -305,7 +309,9 @@ class responder {
     }
   }
 
-  void schedule(nanos due, const std::vector<std::byte>& packet) { heap_.push({due, next_order_++, packet}); }
+  void schedule(nanos due, const std::vector<std::byte>& packet, long request = -1, nanos received = {}) {
+    heap_.push({due, next_order_++, packet, request, received});
+  }
 
   // Writes every reply due within `spin` from now, busy-waiting to each exact due time. Requests that arrive
   // while waiting are read at once, so their timestamps are not delayed by the wait.
@@ -331,6 +337,9 @@ class responder {
           ++counters_.replies;
         }
         wake_us_.push_back(static_cast<double>((before_write - due).count()) / 1e3);
+        if (top.request >= 0) {
+          waited_ms_[static_cast<std::size_t>(top.request)] = static_cast<double>((before_write - top.received).count()) / 1e6;
+        }
         write_us_.push_back(static_cast<double>((mono_now() - before_write).count()) / 1e3);
       }
       heap_.pop();
@@ -368,6 +377,8 @@ class responder {
         {"pending", heap_.size()},
         {"delay_ms", delay},
         {"injected", injected_ms_},
+        {"injected_seq", seqs_},
+        {"waited", waited_ms_},
         {"send_error_us", {{"p50", percentile(wake_us_, 0.5)},
                            {"p99", percentile(wake_us_, 0.99)},
                            {"max", percentile(wake_us_, 1.0)}}},
@@ -391,6 +402,8 @@ class responder {
   std::map<address, std::uint64_t> arrivals_;
   counters counters_;
   std::vector<double> injected_ms_;  // drawn delays of normal replies, in request order
+  std::vector<std::uint16_t> seqs_;  // their requests' 16-bit sequence numbers
+  std::vector<double> waited_ms_;    // from the request's timestamp to the write of its reply (-1: not written)
   std::vector<double> wake_us_;      // how late each write started, relative to its due time
   std::vector<double> write_us_;     // how long each write() took (the kernel may deliver the reply inline)
 };

@@ -1,6 +1,7 @@
 // Shared machinery of the e2e suites: a real mosquitto (plain MQTT + websockets listener serving the
-// built page), the page built once, headless Chromium through playwright-core, and helpers to start
-// agents (the real netstab or the fake agent) as child processes. Every wait is bounded.
+// built page), the page built once, headless Chromium through playwright-core (Firefox lives in
+// driver.mjs), and helpers to start agents (the real netstab or the fake agent) as child processes.
+// Every wait is bounded.
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';

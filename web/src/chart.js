@@ -30,6 +30,12 @@ export class Chart {
     return this.plot_.data[0].length;
   }
 
+  // The x range shown, in seconds since the epoch (for tests: zoom and pan are read through it).
+  get xRange() {
+    const { min, max } = this.plot_.scales.x;
+    return { min, max };
+  }
+
   setSpan(seconds) {
     this.span_ = seconds;
     this.setLive(true);
@@ -136,11 +142,12 @@ export class Chart {
       },
       { passive: false },
     );
-    // Shift+drag: pan the time axis.
+    // Shift+drag: pan the time axis. uPlot's own drag-select listens on the same element, so
+    // stopPropagation would not keep it out; this capture listener runs first and stops it outright.
     over.addEventListener('mousedown', (e) => {
       if (!e.shiftKey || e.button !== 0) return;
       e.preventDefault();
-      e.stopPropagation();
+      e.stopImmediatePropagation();
       const u = this.plot_;
       const x0 = e.clientX;
       const { min, max } = u.scales.x;
