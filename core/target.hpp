@@ -20,6 +20,8 @@ struct probe_settings {
   std::string source;               // optional source address literal
   std::string interface;            // optional interface name (SO_BINDTODEVICE)
   bool publish_samples = true;      // per-sample MQTT publishing (off for very large target sets)
+
+  bool operator==(const probe_settings&) const = default;
 };
 
 struct target_spec {

@@ -5,6 +5,7 @@
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
 
+#include "service/reload.hpp"
 #include "service/stdout_sink.hpp"
 #include "service/system_clock.hpp"
 #include "service/uv.hpp"
@@ -60,7 +61,7 @@ void setup_logging(const config::log_settings& l) {
   }
 }
 
-int run_engine(const config::settings& s) {
+int run_engine(const config::settings& s, const config::load_request& request) {
   if (s.targets.empty()) {
     std::fputs("netstab: no target: use --target HOST (see --help)\n", stderr);
     return 2;
@@ -77,6 +78,20 @@ int run_engine(const config::settings& s) {
   }
   signal sigint(lp.get());
   signal sigterm(lp.get());
+  signal sighup(lp.get());
+  config::settings active = s;
+  config_reloader reloader(lp.get(), request, [&](const config::settings* loaded, const std::string& error) {
+    if (loaded == nullptr) {
+      spdlog::error("configuration reload refused, the running configuration stays: {}", error);
+      return;
+    }
+    const auto o = apply_reload(pr, active, *loaded);
+    if (o.ok) {
+      spdlog::info("{}", o.summary);
+    } else {
+      spdlog::error("{}", o.summary);
+    }
+  });
   int exit_code = 0;
   bool done = false;
   auto finish = [&] {
@@ -87,10 +102,16 @@ int run_engine(const config::settings& s) {
     pr.close();
     sigint.close();
     sigterm.close();
+    sighup.close();
+    reloader.close();
   };
   sink.set_on_finished(finish);
   sigint.start(SIGINT, [&](int) { finish(); });
   sigterm.start(SIGTERM, [&](int) { finish(); });
+  sighup.start(SIGHUP, [&](int) {
+    spdlog::info("SIGHUP: reloading the configuration");
+    reloader.request_reload();
+  });
   if (auto err = pr.start(); !err.empty()) {
     std::fprintf(stderr, "netstab: %s\n", err.c_str());
     return 1;

@@ -1,5 +1,6 @@
 #pragma once
 // The engine's stdout mode (no broker): probe, print samples, print the summary.
+#include "config/loader.hpp"
 #include "config/settings.hpp"
 #include "core/target_monitor.hpp"
 #include "service/prober.hpp"
@@ -11,8 +12,8 @@ core::monitor_config monitor_config_from(const config::settings& s);
 prober_options prober_options_from(const config::settings& s);
 void setup_logging(const config::log_settings& l);
 
-// Runs until --count is reached or SIGINT/SIGTERM; returns the exit code
-// (0, or 1 when a probe could not be sent at all, 2 for usage errors).
-int run_engine(const config::settings& s);
+// Runs until --count is reached or SIGINT/SIGTERM; SIGHUP reloads the configuration (see reload.hpp).
+// Returns the exit code (0, or 1 when a probe could not be sent at all, 2 for usage errors).
+int run_engine(const config::settings& s, const config::load_request& request);
 
 }  // namespace netstab::service

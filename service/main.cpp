@@ -31,6 +31,8 @@ int main(int argc, char** argv) {
   service::setup_logging(cli.value.log);
   // A dead subscriber pipe must not kill the monitor; writes report EPIPE instead.
   std::signal(SIGPIPE, SIG_IGN);
+  // SIGHUP means "reload" once the loop runs; until then it must not kill a starting service.
+  std::signal(SIGHUP, SIG_IGN);
   // Before any thread exists (Paho starts its own), so every thread runs with the reduced set.
   if (const auto caps = service::drop_capabilities(); !caps.error.empty()) {
     spdlog::warn("could not drop capabilities ({}); running with the ones it was started with", caps.error);
@@ -39,7 +41,7 @@ int main(int argc, char** argv) {
                   caps.dropped);
   }
   try {
-    if (cli.value.stdout_mode()) return service::run_engine(cli.value);
+    if (cli.value.stdout_mode()) return service::run_engine(cli.value, cli.request);
     return service::run_service(cli.value, cli.request);
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());

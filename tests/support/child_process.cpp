@@ -34,14 +34,23 @@ child_process::child_process(const std::vector<std::string>& argv, const std::ma
   for (auto& a : args) argp.push_back(a.data());
   argp.push_back(nullptr);
 
+  // Opened (and emptied) before the fork, so that a test reading the log right after the constructor never sees
+  // an earlier run's output in it.
+  const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw std::runtime_error("cannot open " + log_file);
   pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (fd >= 0) {
-      ::dup2(fd, 1);
-      ::dup2(fd, 2);
-    }
+  if (pid_ < 0) {
+    ::close(fd);
+    throw std::runtime_error("fork failed");
+  }
+  if (pid_ != 0) {
+    ::close(fd);
+    return;
+  }
+  {
+    // The child: the log on stdout and stderr (dup2 clears close-on-exec on the copies), stdin from /dev/null.
+    ::dup2(fd, 1);
+    ::dup2(fd, 2);
     const int devnull = ::open("/dev/null", O_RDONLY);
     if (devnull >= 0) ::dup2(devnull, 0);
     ::execve(argp[0], argp.data(), envp.data());

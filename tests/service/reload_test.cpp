@@ -1,0 +1,124 @@
+// SIGHUP reload against the real binary (stdout mode, probing loopback addresses), and the pure parts of
+// service/reload: which changed sections wait for a restart.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include "config/cli.hpp"
+#include "service/reload.hpp"
+#include "tests/support/child_process.hpp"
+#include "tests/support/privileges.hpp"
+
+namespace netstab::test {
+namespace {
+
+using namespace std::chrono_literals;
+
+void write_file(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+// Waits until `pred(log)` holds or the timeout passes; returns the last log.
+template <typename Pred>
+std::string wait_log(const child_process& p, Pred pred, std::chrono::milliseconds timeout = 5s) {
+  const auto end = std::chrono::steady_clock::now() + timeout;
+  std::string log = p.log();
+  while (!pred(log) && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(20ms);
+    log = p.log();
+  }
+  return log;
+}
+
+std::size_t count(const std::string& hay, const std::string& needle, std::size_t from = 0) {
+  std::size_t n = 0;
+  for (auto at = hay.find(needle, from); at != std::string::npos; at = hay.find(needle, at + 1)) ++n;
+  return n;
+}
+
+const std::string sample_of_1 = R"("target":"127.0.0.1")";
+const std::string sample_of_2 = R"("target":"127.0.0.2")";
+const std::string sample_of_3 = R"("target":"127.0.0.3")";
+
+TEST(Reload, SighupAppliesTheFilesTargetsAndRefusesABadFile) {
+  NETSTAB_REQUIRE_ROOT();
+  const std::string dir = ::testing::TempDir();
+  const std::string conf = dir + "netstab_reload.toml";
+  write_file(conf, "targets = [\"127.0.0.1\"]\n[probe]\ninterval_ms = 100\n");
+  child_process p({netstab_binary(), "--config", conf, "--json"}, {}, dir + "netstab_reload.log");
+  std::string log = wait_log(p, [](const std::string& l) { return l.find(sample_of_1) != std::string::npos; });
+  ASSERT_NE(log.find(sample_of_1), std::string::npos) << log;
+
+  // New target list: .1 goes, .2 and .3 come.
+  write_file(conf, "targets = [\"127.0.0.2\", \"127.0.0.3\"]\n[probe]\ninterval_ms = 100\n");
+  p.signal(SIGHUP);
+  log = wait_log(p, [](const std::string& l) { return l.find("configuration reloaded") != std::string::npos; });
+  const auto reloaded_at = log.find("configuration reloaded");
+  ASSERT_NE(reloaded_at, std::string::npos) << log;
+  EXPECT_NE(log.find("2 target(s) added, 1 removed, 0 changed", reloaded_at), std::string::npos) << log;
+  log = wait_log(p, [&](const std::string& l) {
+    return count(l, sample_of_2, reloaded_at) >= 3 && count(l, sample_of_3, reloaded_at) >= 3;
+  });
+  EXPECT_GE(count(log, sample_of_2, reloaded_at), 3U) << log;
+  EXPECT_GE(count(log, sample_of_3, reloaded_at), 3U) << log;
+  // A probe of .1 already on its way may still report; none is sent after that.
+  const auto ones_after = count(log, sample_of_1, reloaded_at);
+  std::this_thread::sleep_for(400ms);
+  EXPECT_EQ(count(p.log(), sample_of_1, reloaded_at), ones_after);
+
+  // A bad file is refused with file:line and key, and the running targets stay.
+  write_file(conf, "targets = [\"127.0.0.1\"]\n[probe]\ninterval_ms = \"fast\"\n");
+  p.signal(SIGHUP);
+  log = wait_log(p, [](const std::string& l) { return l.find("reload refused") != std::string::npos; });
+  const auto refused_at = log.find("reload refused");
+  ASSERT_NE(refused_at, std::string::npos) << log;
+  const auto line_end = log.find('\n', refused_at);
+  const std::string refusal = log.substr(refused_at, line_end - refused_at);
+  EXPECT_NE(refusal.find("netstab_reload.toml:3"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find("interval_ms"), std::string::npos) << refusal;
+  log = wait_log(p, [&](const std::string& l) { return count(l, sample_of_2, refused_at) >= 3; });
+  EXPECT_GE(count(log, sample_of_2, refused_at), 3U) << log;
+  EXPECT_EQ(count(log, sample_of_1, refused_at), 0U) << log;
+
+  // A changed interval replaces the target; a changed [stats] section waits for a restart and says so.
+  write_file(conf, "targets = [\"127.0.0.2\"]\n[probe]\ninterval_ms = 100\n"
+                   "[[target]]\nhost = \"127.0.0.3\"\ninterval_ms = 200\n[stats]\npublish_interval_ms = 7000\n");
+  p.signal(SIGHUP);
+  log = wait_log(p, [&](const std::string& l) {
+    return count(l, "configuration reloaded", refused_at) >= 1 || count(l, "reload refused", refused_at + 1) >= 1;
+  });
+  const auto second = log.find("configuration reloaded", refused_at);
+  ASSERT_NE(second, std::string::npos) << log;
+  const std::string summary = log.substr(second, log.find('\n', second) - second);
+  EXPECT_NE(summary.find("0 target(s) added, 0 removed, 1 changed"), std::string::npos) << summary;
+  EXPECT_NE(summary.find("needs a restart to take effect: stats"), std::string::npos) << summary;
+
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(3s), 0) << p.log();
+}
+
+config::settings load(std::initializer_list<std::string> args) {
+  std::vector<std::string> argv{"netstab"};
+  argv.insert(argv.end(), args);
+  std::vector<char*> ptrs;
+  for (auto& a : argv) ptrs.push_back(a.data());
+  auto r = config::load(static_cast<int>(ptrs.size()), ptrs.data(), {});
+  return r.value;
+}
+
+TEST(RestartOnlyChanges, NamesTheSectionsThatDifferButNotTargetsOrProbe) {
+  const auto base = load({"--target", "127.0.0.1"});
+  EXPECT_TRUE(service::restart_only_changes(base, base).empty());
+  EXPECT_TRUE(service::restart_only_changes(base, load({"--target", "127.0.0.2", "--interval", "50"})).empty());
+  const auto changed = service::restart_only_changes(base, load({"--target", "127.0.0.1", "--broker",
+                                                                 "mqtt://127.0.0.1:1883", "--agent", "x"}));
+  ASSERT_EQ(changed.size(), 1U);
+  EXPECT_EQ(changed.front(), "mqtt");
+}
+
+}  // namespace
+}  // namespace netstab::test
