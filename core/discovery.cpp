@@ -36,15 +36,27 @@ std::string jinja_verbatim(const std::string& json_literal) {
 }
 
 // The components HA deletes when told to: their keys and platforms, in the
-// order target_components() adds them. Kept beside it so both stay in step.
-struct target_entity {
+// order target_components() and agent_components() add them. Kept beside them
+// so all stay in step. Every agent entity is a command entity.
+struct entity_kind {
   std::string_view key;
   std::string_view platform;
 };
-constexpr target_entity target_entities[] = {
-    {"rtt", "sensor"},    {"process", "sensor"}, {"loss", "sensor"},         {"jitter", "sensor"},
+constexpr entity_kind target_entities[] = {
+    {"rtt", "sensor"},    {"process", "sensor"}, {"loss", "sensor"},             {"jitter", "sensor"},
     {"mos", "sensor"},    {"status", "sensor"},  {"connected", "binary_sensor"}, {"interval", "number"},
 };
+constexpr entity_kind agent_entities[] = {
+    {"monitoring", "switch"}, {"start", "button"}, {"stop", "button"}, {"target", "text"},
+};
+
+// Adds the platform-only entry that makes HA delete a component, unless the
+// key holds a live component (a target removed and added again keeps its entities).
+void add_removal(json& cmps, const std::string& key, std::string_view platform) {
+  if (!cmps.contains(key)) {
+    cmps[key] = json{{"p", platform}};
+  }
+}
 
 std::string target_key(const std::string& target, std::string_view entity) {
   std::string key = "t_";
@@ -70,7 +82,7 @@ void add_measurement(json& cmps, const std::string& id_prefix, const std::string
 }
 
 void target_components(json& cmps, const std::string& id_prefix, const std::string& target,
-                       const topic_builder& topics) {
+                       const discovery_input& in, const topic_builder& topics) {
   const std::string s = slug(target);
   const std::string stats = topics.stats(s);
   const auto key = [&](std::string_view entity) { return target_key(target, entity); };
@@ -102,6 +114,12 @@ void target_components(json& cmps, const std::string& id_prefix, const std::stri
   connected["device_class"] = "connectivity";
   cmps[key("connected")] = std::move(connected);
 
+  if (!in.commands) {
+    if (in.remove_command_entities) {
+      add_removal(cmps, key("interval"), "number");
+    }
+    return;
+  }
   // One interval number per target, because set_interval names its target.
   // The slug only holds [A-Za-z0-9._-], so it is safe inside a quoted Jinja string.
   const command_limits limits;
@@ -112,7 +130,7 @@ void target_components(json& cmps, const std::string& id_prefix, const std::stri
   interval["command_topic"] = topics.command();
   interval["command_template"] =
       R"({"cmd":"set_interval","target":)" + jinja_verbatim(json(target).dump()) + R"(,"interval_ms":{{ value | int }}})";
-  interval["min"] = limits.min_interval_ms;
+  interval["min"] = in.min_interval_ms;
   interval["max"] = limits.max_interval_ms;
   interval["step"] = 1;
   interval["mode"] = "box";
@@ -122,7 +140,16 @@ void target_components(json& cmps, const std::string& id_prefix, const std::stri
   cmps[key("interval")] = std::move(interval);
 }
 
-void agent_components(json& cmps, const std::string& id_prefix, const topic_builder& topics) {
+void agent_components(json& cmps, const std::string& id_prefix, const discovery_input& in,
+                      const topic_builder& topics) {
+  if (!in.commands) {
+    if (in.remove_command_entities) {
+      for (const auto& entity : agent_entities) {
+        add_removal(cmps, std::string(entity.key), entity.platform);
+      }
+    }
+    return;
+  }
   // The switch's state is rendered to ON/OFF; state_on/state_off are set because
   // they would otherwise default to payload_on/payload_off ("start"/"stop").
   json monitoring = component("switch", id_prefix + "monitoring", "Monitoring", topics);
@@ -196,16 +223,13 @@ std::string discovery_payload(const discovery_input& in) {
   const std::string id_prefix = "netstab_" + discovery_id(in.agent) + "_";
 
   json cmps = json::object();
-  agent_components(cmps, id_prefix, topics);
+  agent_components(cmps, id_prefix, in, topics);
   for (const auto& target : in.targets) {
-    target_components(cmps, id_prefix, target, topics);
+    target_components(cmps, id_prefix, target, in, topics);
   }
   for (const auto& target : in.removed_targets) {
     for (const auto& entity : target_entities) {
-      const std::string key = target_key(target, entity.key);
-      if (!cmps.contains(key)) {  // a target that was removed and added again keeps its entities
-        cmps[key] = json{{"p", entity.platform}};
-      }
+      add_removal(cmps, target_key(target, entity.key), entity.platform);
     }
   }
 

@@ -16,6 +16,7 @@
 //     sensor  status         value_json.status           enum OK/WARN/BAD; attribute "reason"
 //     binary_sensor  connectivity  ON unless status is BAD
 //     number  interval       state from <base>/<agent>/state, sends set_interval for this target
+//                            (one per target rather than one per agent: set_interval names its target)
 //   per agent:
 //     switch  monitoring     state value_json.running of the state topic; sends "start"/"stop"
 //     button  start, stop    send "start"/"stop"
@@ -34,11 +35,13 @@
 //
 // Removing a target: HA removes a component of a discovered device when the
 // device payload is republished with that component's entry reduced to its
-// platform ({"p":"sensor"}). Pass the removed targets in
-// discovery_input::removed_targets for (at least) the next publish; after that
-// they can be left out. Removing the whole device is an empty retained payload
+// platform ({"p":"sensor"}), and then wants one more update with the entry left
+// out (https://www.home-assistant.io/integrations/mqtt/#device-discovery-payload).
+// Pass the removed targets in discovery_input::removed_targets for the first of
+// those two publishes. Removing the whole device is an empty retained payload
 // on discovery_topic(). Republish the payload on every connect and whenever HA
 // announces itself ("online" on ha_status_topic()).
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -52,6 +55,14 @@ struct discovery_input {
   std::string version;                   // netstab version, shown as the device's and origin's software version
   std::vector<std::string> targets;      // the targets as configured (not slugs), in configured order
   std::vector<std::string> removed_targets;  // targets whose entities HA should delete (see above)
+  // Whether netstab takes commands (control.enabled). Without them the command
+  // entities (switch, buttons, text, interval numbers) would send to a topic
+  // nobody reads, so they are left out; with remove_command_entities they are
+  // listed platform-only instead, so that HA deletes ones it still has.
+  bool commands = true;
+  bool remove_command_entities = false;
+  // The smallest interval a command may set (control.min_interval), the interval number's minimum.
+  std::int64_t min_interval_ms = 100;
 };
 
 // The payload HA sends on the birth topic when it (re)starts.

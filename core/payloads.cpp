@@ -360,6 +360,8 @@ std::string_view to_string(event_type t) {
     case event_type::address_changed: return "address_changed";
     case event_type::started: return "started";
     case event_type::stopped: return "stopped";
+    case event_type::config_reloaded: return "config_reloaded";
+    case event_type::reload_failed: return "reload_failed";
   }
   return "started";
 }
@@ -400,6 +402,12 @@ std::string event_json(const event& e, std::string_view type_field) {
       break;
     case event_type::started:
     case event_type::stopped:
+      break;
+    case event_type::config_reloaded:
+      j["reason"] = e.reason;
+      break;
+    case event_type::reload_failed:
+      j["error"] = e.error;
       break;
   }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);

@@ -75,6 +75,8 @@ enum class event_type : std::uint8_t {
   address_changed,  // target, from, to (addresses)
   started,
   stopped,
+  config_reloaded,  // reason: what the reload changed and what waits for a restart
+  reload_failed,    // error: why the file was refused (the running configuration stays)
 };
 std::string_view to_string(event_type t);
 

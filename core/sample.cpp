@@ -1,5 +1,7 @@
 #include "core/sample.hpp"
 
+#include <algorithm>
+
 namespace netstab::core {
 
 std::string_view to_string(probe_status s) {
@@ -22,6 +24,15 @@ std::string_view to_string(rtt_clock c) {
     case rtt_clock::user: return "user";
   }
   return "none";
+}
+
+rtt_measurement measure_rtt(nanos process, std::optional<wall_time> kernel_rx, std::optional<wall_time> kernel_tx,
+                            wall_time user_tx) {
+  if (!kernel_rx) return {process, rtt_clock::user};
+  const nanos rtt = *kernel_rx - (kernel_tx ? *kernel_tx : user_tx);
+  const nanos allowed = process + process / 1000 + std::chrono::microseconds(1);
+  if (rtt < nanos{0} || rtt > allowed) return {process, rtt_clock::user};
+  return {std::min(rtt, process), kernel_tx ? rtt_clock::kernel : rtt_clock::kernel_rx};
 }
 
 }  // namespace netstab::core

@@ -10,10 +10,12 @@
 #include <optional>
 #include <stdexcept>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <variant>
 
 #include "core/outbox.hpp"
+#include "service/connect_diagnosis.hpp"
 #include "service/uv.hpp"
 
 namespace netstab::service {
@@ -44,9 +46,12 @@ struct ev_delivery_failed {
   int reason_code = 0;
 };
 struct ev_disconnect_done {};
+struct ev_diagnosis {
+  connect_diagnosis result;
+};
 
 using paho_event = std::variant<ev_connect_ok, ev_connect_failed, ev_connection_lost, ev_message, ev_delivered,
-                                ev_delivery_failed, ev_disconnect_done>;
+                                ev_delivery_failed, ev_disconnect_done, ev_diagnosis>;
 
 // Incoming messages waiting for the loop beyond this are dropped (a command
 // flood must not grow memory without bound); completion events never are.
@@ -140,20 +145,58 @@ class disconnect_listener final : public mqtt::iaction_listener {
   bridge& b_;
 };
 
-// Ignores results: retained messages are republished on reconnect anyway.
-class ignore_listener final : public mqtt::iaction_listener {
- public:
-  void on_success(const mqtt::token&) override {}
-  void on_failure(const mqtt::token&) override {}
-};
-
 // Listeners live as long as the bridge: Paho tokens keep raw pointers to them.
 struct shared_state {
   bridge b;
   connect_listener on_connect{b};
   delivery_listener on_delivery{b};
   disconnect_listener on_disconnect{b};
-  ignore_listener ignore;
+};
+
+// Retained "latest value" messages waiting for room in the QoS window: at most
+// one per topic (a newer value replaces a waiting older one in place, keeping
+// its turn), oldest topic first. Entry i of `items` has sequence number
+// front_seq + i (unsigned, wrapping), and seq_of maps each waiting topic to its
+// number, so replacing is O(1) and nothing is ever removed from the middle.
+class retained_queue {
+ public:
+  void put(core::outgoing_message m) {
+    if (auto it = seq_of_.find(m.topic); it != seq_of_.end()) {
+      items_[static_cast<std::size_t>(it->second - front_seq_)] = std::move(m);
+      ++coalesced_;
+      return;
+    }
+    seq_of_.emplace(m.topic, front_seq_ + items_.size());
+    items_.push_back(std::move(m));
+  }
+  // Back to the front, after Paho refused it for now (no newer value can have come meanwhile).
+  void push_front(core::outgoing_message m) {
+    if (seq_of_.count(m.topic) != 0) return;
+    --front_seq_;
+    seq_of_.emplace(m.topic, front_seq_);
+    items_.push_front(std::move(m));
+  }
+  core::outgoing_message pop() {
+    core::outgoing_message m = std::move(items_.front());
+    items_.pop_front();
+    seq_of_.erase(m.topic);
+    ++front_seq_;
+    return m;
+  }
+  const core::outgoing_message* front() const { return items_.empty() ? nullptr : &items_.front(); }
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+  std::uint64_t coalesced() const { return coalesced_; }
+  void clear() {
+    items_.clear();
+    seq_of_.clear();
+  }
+
+ private:
+  std::deque<core::outgoing_message> items_;
+  std::unordered_map<std::string, std::uint64_t> seq_of_;
+  std::uint64_t front_seq_ = 0;
+  std::uint64_t coalesced_ = 0;
 };
 
 // Paho reports an MQTT 5 CONNACK reason either as the reason code or as the return code.
@@ -337,18 +380,15 @@ class mqtt_link::impl {
     }
     if (m.retain) {
       if (phase_ == phase::connected) {
-        send_retained(m);
+        retained_.put(std::move(m));
+        pump();
       } else {
         ++retained_skipped_;
       }
       return;
     }
-    if (phase_ == phase::connected && outbox_.empty() && pending_ < opts_.max_inflight &&
-        (m.qos == 0 || pending_qos_ < qos_window_)) {
-      if (!send_buffered(std::move(m)) && !pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
-    } else {
-      outbox_.push(std::move(m));
-    }
+    outbox_.push(std::move(m));
+    if (phase_ == phase::connected) pump();
   }
 
   bool connected() const { return phase_ == phase::connected; }
@@ -370,13 +410,13 @@ class mqtt_link::impl {
       return;
     }
     phase_ = phase::stopping;
-    // Hand everything to Paho, then "offline"; all of it is tracked in flight.
-    while (auto m = outbox_.pop()) {
-      if (!send_buffered(std::move(*m))) break;
-    }
+    // Everything waiting goes out through the same window as before, then
+    // "offline": it is queued last in the outbox, which is sent after the
+    // retained queue.
     if (!opts_.availability_topic.empty()) {
-      send_buffered(core::outgoing_message{opts_.availability_topic, "offline", 1, true, {}});
+      outbox_.push(core::outgoing_message{opts_.availability_topic, "offline", 1, true, {}});
     }
+    pump();
     // The flush is ours: the loop polls every 20 ms until every in-flight token
     // completed (or stop_timeout passed), then asks Paho for an immediate
     // disconnect and waits (bounded) until the client reports it is no longer
@@ -398,7 +438,8 @@ class mqtt_link::impl {
       return;
     }
     if (!disconnect_requested_) {
-      if (!inflight_.empty() && now < flush_deadline_) return;
+      const bool flushed = inflight_.empty() && outbox_.empty() && retained_.empty();
+      if (!flushed && now < flush_deadline_) return;
       if (pending_ > 0) spdlog::warn("mqtt: {} messages not acknowledged at stop", pending_);
       disconnect_requested_ = true;
       try {
@@ -424,6 +465,9 @@ class mqtt_link::impl {
     c.retained_skipped = retained_skipped_;
     c.requeued = requeued_;
     c.connects = connects_;
+    c.retained_waiting = retained_.size();
+    c.retained_coalesced = retained_.coalesced();
+    c.last_error = last_error_;
     return c;
   }
 
@@ -521,6 +565,8 @@ class mqtt_link::impl {
     qos_window_ = ev.receive_maximum > 0 ? ev.receive_maximum : default_qos_window;
     backoff_ = opts_.reconnect_min;
     last_reported_.clear();
+    last_diagnosis_.clear();
+    last_error_.clear();
     ++connects_;
     spdlog::info("mqtt: connected to {} as \"{}\" (MQTT {}); {} buffered messages to send", opts_.broker_url,
                  opts_.client_id, opts_.mqtt_version == 5 ? "5" : "3.1.1", outbox_.size());
@@ -531,8 +577,9 @@ class mqtt_link::impl {
         report_error("cannot subscribe to " + topic + ": " + e.what());
       }
     }
+    // "online" first; the owner's retained state (on_connected) queues behind it.
     if (!opts_.availability_topic.empty()) {
-      send_retained(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
+      retained_.put(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
     }
     pump();
     if (cbs_.on_connected) cbs_.on_connected();
@@ -540,8 +587,16 @@ class mqtt_link::impl {
 
   void handle(ev_connect_failed& ev) {
     if (phase_ != phase::connecting) return;
-    const std::string text = connack_text(opts_.mqtt_version, ev.rc, ev.reason_code);
+    std::string text = connack_text(opts_.mqtt_version, ev.rc, ev.reason_code);
+    const bool refused_by_broker = text.rfind("broker refused", 0) == 0;
+    if (!refused_by_broker) {
+      // Paho says only "TCP/TLS connect failure": find out which step failed
+      // (off the loop). Until the answer comes, the last one found is the best guess.
+      start_diagnosis();
+      if (!last_diagnosis_.empty()) text = last_diagnosis_;
+    }
     spdlog::warn("mqtt: connect to {} failed: {}", opts_.broker_url, text);
+    last_error_ = text;
     // Reported once per failure streak, not at every retry.
     if (is_auth_failure(opts_.mqtt_version, ev.rc, ev.reason_code) && text != last_reported_) {
       last_reported_ = text;
@@ -551,9 +606,50 @@ class mqtt_link::impl {
     schedule_retry();
   }
 
+  void handle(ev_diagnosis& ev) {
+    diagnosing_ = false;
+    if (diag_thread_.joinable()) diag_thread_.join();
+    if (phase_ == phase::connected || phase_ == phase::stopping) return;
+    const connect_diagnosis& d = ev.result;
+    const bool tls = uri_.rfind("ssl://", 0) == 0 || uri_.rfind("wss://", 0) == 0;
+    const std::string text = !d.text.empty() ? d.text
+                             : tls ? "cannot connect: TCP and TLS work when tried alone, but the broker closed the "
+                                     "connection or did not answer the MQTT CONNECT"
+                                   : "cannot connect: TCP works when tried alone, but the broker closed the connection "
+                                     "or did not answer the MQTT CONNECT";
+    if (text == last_diagnosis_) return;
+    last_diagnosis_ = text;
+    last_error_ = text;
+    spdlog::warn("mqtt: connect to {} failed: {}", opts_.broker_url, text);
+    // Certificate and configuration problems don't go away by retrying.
+    if (d.config_problem && text != last_reported_) {
+      last_reported_ = text;
+      report_error(text);
+    }
+  }
+
+  // One diagnosis at a time, on a helper thread that only posts its result.
+  void start_diagnosis() {
+    if (diagnosing_) return;
+    const auto ep = endpoint_of(uri_);
+    if (!ep) return;
+    if (diag_thread_.joinable()) diag_thread_.join();
+    tls_settings tls;
+    tls.ca_file = opts_.ca_file;
+    tls.cert_file = opts_.cert_file;
+    tls.key_file = opts_.key_file;
+    tls.verify = opts_.tls_verify;
+    const auto timeout = std::min<std::chrono::milliseconds>(opts_.connect_timeout, std::chrono::seconds(3));
+    diagnosing_ = true;
+    diag_thread_ = std::thread([s = shared_, e = *ep, tls, timeout] {
+      s->b.post(ev_diagnosis{diagnose_connect(e, tls, timeout)});
+    });
+  }
+
   void handle(ev_connection_lost& ev) {
     if (phase_ != phase::connected) return;
     phase_ = phase::waiting;
+    last_error_ = ev.cause;
     requeue_inflight();
     retire_client();
     spdlog::warn("mqtt: disconnected from {}: {}; {} messages buffered", opts_.broker_url, ev.cause,
@@ -572,7 +668,7 @@ class mqtt_link::impl {
     if (entry == nullptr || entry->done) return;
     complete(*entry);
     ++delivered_;
-    if (phase_ == phase::connected) pump();
+    pump();
   }
 
   void handle(ev_delivery_failed& ev) {
@@ -608,11 +704,21 @@ class mqtt_link::impl {
     return e.id == id ? &e : nullptr;
   }
 
+  // After a connection loss: unfinished non-retained messages go back to the
+  // front of the outbox; retained ones (in flight or waiting) are dropped,
+  // because the owner republishes its retained state on the next connect.
   void requeue_inflight() {
     std::vector<core::outgoing_message> back;
     for (auto& e : inflight_) {
-      if (!e.done) back.push_back(std::move(e.msg));
+      if (e.done) continue;
+      if (e.msg.retain) {
+        ++retained_skipped_;
+      } else {
+        back.push_back(std::move(e.msg));
+      }
     }
+    retained_skipped_ += retained_.size();
+    retained_.clear();
     inflight_.clear();
     pending_ = 0;
     pending_qos_ = 0;
@@ -620,12 +726,24 @@ class mqtt_link::impl {
     if (!back.empty()) outbox_.push_front(std::move(back));
   }
 
+  // Hands waiting messages to Paho while the windows allow: retained ones
+  // first (state and stats reach a dashboard before a backlog of samples),
+  // then the outbox in order. Every message goes this way, so neither Paho's
+  // queue nor the broker's receive maximum ever overflows.
   void pump() {
-    while (phase_ == phase::connected && pending_ < opts_.max_inflight) {
-      const core::outgoing_message* next = outbox_.front();
+    while ((phase_ == phase::connected || phase_ == phase::stopping) && pending_ < opts_.max_inflight) {
+      const bool retained = !retained_.empty();
+      const core::outgoing_message* next = retained ? retained_.front() : outbox_.front();
       if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
-      auto m = outbox_.pop();
-      if (!send_buffered(std::move(*m))) {
+      core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
+      if (auto back = send_buffered(std::move(m))) {
+        if (retained) {
+          retained_.push_front(std::move(*back));
+        } else {
+          std::vector<core::outgoing_message> one;
+          one.push_back(std::move(*back));
+          outbox_.push_front(std::move(one));
+        }
         // Paho's queue is full: completions pump again; the timer covers the case of none pending.
         if (!pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
         break;
@@ -643,10 +761,11 @@ class mqtt_link::impl {
     return msg;
   }
 
-  // Hands one non-retained message to Paho and tracks it in flight. Returns
-  // false when Paho's own queue is full: the message is back at the front of
-  // the outbox and the caller stops sending until a completion makes room.
-  bool send_buffered(core::outgoing_message m) {
+  // Hands one message to Paho and tracks it in flight. Returns the message
+  // when Paho can't take it now (its queue is full, or it is not connected
+  // after all): the caller puts it back at the front of its queue and stops
+  // sending until a completion (or a reconnect) makes room.
+  std::optional<core::outgoing_message> send_buffered(core::outgoing_message m) {
     // Ids stay consecutive within inflight_ (see find_inflight): an id is given
     // back when its publish is refused synchronously (no token will complete).
     const std::uint64_t id = next_id_++;
@@ -658,7 +777,7 @@ class mqtt_link::impl {
     std::string what;
     try {
       client_->publish(make_message(inflight_.back().msg), to_context(id), shared_->on_delivery);
-      return true;
+      return std::nullopt;
     } catch (const mqtt::exception& e) {
       rc = e.get_return_code();
       what = e.what();
@@ -672,25 +791,14 @@ class mqtt_link::impl {
     if (acked) --pending_qos_;
     --next_id_;
     // Paho's queue full, or Paho not (or no longer) connected although we saw
-    // the connect succeed: back to the front of the outbox, retried by pump()
-    // (or after the reconnect, when the loss is reported).
+    // the connect succeed: retried by pump() (or after the reconnect, when the
+    // loss is reported).
     if (rc == MQTTASYNC_MAX_BUFFERED_MESSAGES || rc == MQTTASYNC_MAX_BUFFERED || is_connection_failure(rc)) {
-      std::vector<core::outgoing_message> one;
-      one.push_back(std::move(back));
-      outbox_.push_front(std::move(one));
-      return false;
+      return back;
     }
     spdlog::warn("mqtt: publish to {} refused: {}", back.topic, what);
     ++rejected_;
-    return true;
-  }
-
-  void send_retained(const core::outgoing_message& m) {
-    try {
-      client_->publish(make_message(m), nullptr, shared_->ignore);
-    } catch (const std::exception& e) {
-      spdlog::warn("mqtt: publish to {} failed: {}", m.topic, e.what());
-    }
+    return std::nullopt;
   }
 
   void report_error(const std::string& text) {
@@ -707,6 +815,15 @@ class mqtt_link::impl {
     retry_timer_.stop();
     pump_timer_.stop();
     if (reaper_.joinable()) reaper_.join();
+    // A diagnosis still connecting must not hold up the stop: it only posts to
+    // the (closed) bridge it co-owns, so it may finish on its own.
+    if (diag_thread_.joinable()) {
+      if (diagnosing_) {
+        diag_thread_.detach();
+      } else {
+        diag_thread_.join();
+      }
+    }
     if (client_) {
       try {
         client_->disable_callbacks();
@@ -742,8 +859,11 @@ class mqtt_link::impl {
   timer stop_timer_;
   timer pump_timer_;
   std::thread reaper_;  // destroys a retired client
+  std::thread diag_thread_;  // runs diagnose_connect after a generic connect failure
+  bool diagnosing_ = false;  // diag_thread_ has not posted its result yet
   std::unique_ptr<mqtt::async_client> client_;
   core::outbox outbox_;
+  retained_queue retained_;              // retained messages waiting for the window, one per topic
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)
@@ -756,6 +876,8 @@ class mqtt_link::impl {
   std::chrono::steady_clock::time_point stop_deadline_{};
   bool disconnect_requested_ = false;
   std::string last_reported_;  // last connect error given to on_error since the last success
+  std::string last_diagnosis_;  // last diagnose_connect result since the last success
+  std::string last_error_;      // why the link is not connected; empty while connected
   std::uint64_t rejected_ = 0;
   std::uint64_t delivered_ = 0;
   std::uint64_t retained_skipped_ = 0;

@@ -29,10 +29,23 @@
 // by dropped().
 //
 // Retained messages (availability, state, stats, incidents) are "latest value":
-// they are published right away while connected and skipped while offline; the
-// owner republishes them from on_connected. The link itself publishes
-// "online" (retained) to the availability topic on every connect, registers
-// "offline" as the last will, and publishes "offline" on a clean stop.
+// while connected they wait in a queue of their own, one per topic (a newer
+// value replaces a waiting one), and go to Paho through the same QoS window as
+// everything else, ahead of the outbox; so republishing the state of hundreds
+// of targets at once is paced, never refused by Paho ("no more messages can be
+// buffered") and never dropped. While offline they are skipped, and those
+// still waiting or in flight at a connection loss are dropped: the owner
+// republishes them from on_connected. The link itself publishes "online"
+// (retained) to the availability topic on every connect, registers "offline"
+// as the last will, and publishes "offline" last on a clean stop.
+//
+// Connect failures: a refusal by the broker (CONNACK) is reported with its
+// reason. Paho reports every TCP or TLS failure with one generic code, so the
+// link then repeats the steps on a helper thread (connect_diagnosis.hpp) and
+// logs which one failed: host name does not resolve, connection refused, no
+// answer, TLS certificate not signed by the configured CA, certificate host
+// name mismatch, ... Problems that retrying won't fix (certificates,
+// credentials) also go to on_error, once per failure streak.
 //
 // MQTT 5 request/response: incoming messages carry their response topic and
 // correlation data; an outgoing message with correlation_data set is published
@@ -85,10 +98,14 @@ struct mqtt_link_counters {
   std::size_t buffered = 0;          // messages waiting in the outbox
   std::size_t inflight = 0;          // handed to Paho, not yet completed
   std::uint64_t dropped = 0;         // dropped by the bounded outbox, or refused by Paho/the broker
-  std::uint64_t delivered = 0;       // non-retained messages whose token completed
+  std::uint64_t delivered = 0;       // messages (retained or not) whose token completed
   std::uint64_t retained_skipped = 0;  // retained messages published while offline (not buffered)
   std::uint64_t requeued = 0;        // in-flight messages put back in the outbox after a connection loss
   std::uint64_t connects = 0;        // successful connections so far
+  std::size_t retained_waiting = 0;  // retained messages queued for the QoS window
+  std::uint64_t retained_coalesced = 0;  // retained messages replaced by a newer value before they were sent
+  std::string last_error;            // why the link is not connected (e.g. "TLS certificate verify failed: ...");
+                                     // empty while connected
 };
 
 class mqtt_link final : public core::message_bus {

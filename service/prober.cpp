@@ -520,14 +520,9 @@ void prober::on_input(const icmp_input& in) {
     s.at = clock_.now();
     s.wall = clock_.wall_now();
     s.process = s.at - rec.sent_at;
-    if (in.kernel_ts) {
-      s.rtt = *in.kernel_ts - (rec.kernel_tx ? *rec.kernel_tx : rec.user_tx);
-      s.clock = rec.kernel_tx ? core::rtt_clock::kernel : core::rtt_clock::kernel_rx;
-    } else {
-      s.rtt = s.wall - rec.user_tx;
-      s.clock = core::rtt_clock::user;
-    }
-    if (*s.rtt < nanos{0}) s.rtt = nanos{0};
+    const auto measured = core::measure_rtt(*s.process, in.kernel_ts, rec.kernel_tx, rec.user_tx);
+    s.rtt = measured.rtt;
+    s.clock = measured.clock;
     s.ttl = in.ttl;
     s.size = static_cast<std::uint32_t>(in.pkt.payload_size);
     emit(t, s);

@@ -8,9 +8,11 @@
 
 #include <spdlog/spdlog.h>
 
+#include "service/discovery_publisher.hpp"
 #include "service/engine.hpp"
 #include "service/icmp_socket.hpp"
 #include "service/mqtt_link.hpp"
+#include "service/reload.hpp"
 #include "service/stdout_sink.hpp"
 #include "service/system_clock.hpp"
 #include "service/uv.hpp"
@@ -197,10 +199,11 @@ bool matches(const std::vector<std::string>& list, const std::string& host, cons
 
 }  // namespace
 
-controller::controller(prober& p, mqtt_sink& sink, core::message_bus& bus, const core::topic_builder& topics,
-                       const core::clock& clk, const config::settings& s)
+controller::controller(uv_loop_t* loop, prober& p, mqtt_sink& sink, core::message_bus& bus,
+                       const core::topic_builder& topics, const core::clock& clk, const config::settings& s)
     : prober_(p), sink_(sink), bus_(bus), topics_(topics), clock_(clk), settings_(s),
-      started_at_(clk.wall_now()), tokens_(s.control.commands_per_minute), last_refill_(clk.now()) {
+      started_at_(clk.wall_now()), tokens_(s.control.commands_per_minute), last_refill_(clk.now()),
+      resolver_(loop), resolve_timer_(loop) {
   limits_.max_payload_bytes = s.control.max_payload_bytes;
   limits_.min_interval_ms = s.control.min_interval.count();
 }
@@ -235,6 +238,32 @@ std::string controller::check_allowed(const std::string& host) const {
   return "";
 }
 
+std::string controller::check_allowed_address(const std::string& host, const sockaddr_storage& a) const {
+  const auto& c = settings_.control;
+  const std::string text = address_text(a);
+  if (matches(c.deny, text, &a)) {
+    return "target not allowed: \"" + host + "\" resolves to " + text + ", on the deny list";
+  }
+  const bool allowed = matches(c.allow, host, nullptr) || matches(c.allow, text, &a);
+  for (const char* n : {"127.0.0.0/8", "::1/128"}) {
+    cidr net;
+    parse_cidr(n, net);
+    if (cidr_contains(net, a) && !c.allow_loopback && !allowed) {
+      return "target not allowed: \"" + host + "\" resolves to the loopback address " + text +
+             " (needs control.allow_loopback = true)";
+    }
+  }
+  for (const char* n : {"169.254.0.0/16", "fe80::/10"}) {
+    cidr net;
+    parse_cidr(n, net);
+    if (cidr_contains(net, a) && !c.allow_link_local && !allowed) {
+      return "target not allowed: \"" + host + "\" resolves to the link-local address " + text +
+             " (needs control.allow_link_local = true)";
+    }
+  }
+  return "";
+}
+
 void controller::reply(const core::incoming_message& m, const core::parsed_command& pc, bool ok,
                        std::string_view error, const nlohmann::json& extra) {
   core::outgoing_message out;
@@ -251,6 +280,7 @@ void controller::reply(const core::incoming_message& m, const core::parsed_comma
 }
 
 void controller::on_message(const core::incoming_message& m) {
+  if (closed_) return;
   // Rate limit first: a flood of commands costs one token check each.
   const core::mono_time now = clock_.now();
   const double per_ns = settings_.control.commands_per_minute / 60e9;
@@ -268,27 +298,86 @@ void controller::on_message(const core::incoming_message& m) {
     reply(m, pc, false, pc.error);
     return;
   }
-  spdlog::info("command: {}", m.payload.size() > 200 ? m.payload.substr(0, 200) + "..." : m.payload);
+  if (waiting() >= max_waiting_commands) {
+    reply(m, pc, false, "limit reached: " + std::to_string(waiting()) +
+                            " commands are already waiting for a host name to resolve; try again later");
+    return;
+  }
+  queue_.push_back(queued_command{m, std::move(pc)});
+  run_queue();
+}
+
+void controller::close() {
+  if (closed_) return;
+  closed_ = true;
+  if (lookup_id_ != 0) resolver_.cancel(lookup_id_);
+  lookup_id_ = 0;
+  resolving_.reset();
+  queue_.clear();
+  resolve_timer_.close();
+}
+
+void controller::run_queue() {
+  // A resolution that fails synchronously finishes inside execute(), which
+  // calls back here: the outer loop carries on instead.
+  if (draining_) return;
+  draining_ = true;
+  while (!queue_.empty() && !resolving_ && !closed_) {
+    queued_command q = std::move(queue_.front());
+    queue_.pop_front();
+    execute(std::move(q));
+  }
+  draining_ = false;
+}
+
+std::string controller::precheck(const core::target_request& rq, bool replace) const {
+  if (auto e = check_allowed(rq.target); !e.empty()) return e;
+  const bool exists = prober_.find(rq.target) != nullptr;
+  const std::size_t after = replace ? 1 : prober_.target_count() + (exists ? 0 : 1);
+  if (after > settings_.control.max_targets) {
+    return "limit reached: at most " + std::to_string(settings_.control.max_targets) + " targets";
+  }
+  const core::target_spec spec = rq.apply(settings_.probe);
+  if (spec.probe.interval < settings_.control.min_interval) {
+    return "interval_ms " + std::to_string(spec.probe.interval.count() / 1'000'000) + " is below the minimum of " +
+           std::to_string(settings_.control.min_interval.count());
+  }
+  if (!replace && exists) return "target \"" + rq.target + "\" is already monitored";
+  return "";
+}
+
+std::string controller::apply_target(const core::target_request& rq, bool replace) {
+  if (replace) prober_.clear_targets();
+  std::string error = prober_.add_target(rq.apply(settings_.probe));
+  if (error.empty() && replace) error = prober_.start();
+  return error;
+}
+
+void controller::finish(const queued_command& q, const std::string& error, nlohmann::json extra) {
+  extra["running"] = prober_.running();
+  reply(q.msg, q.pc, error.empty(), error, extra);
+  publish_state();
+}
+
+void controller::execute(queued_command q) {
+  spdlog::info("command: {}", q.msg.payload.size() > 200 ? q.msg.payload.substr(0, 200) + "..." : q.msg.payload);
   std::string error;
   nlohmann::json extra = nlohmann::json::object();
-  auto add = [&](const core::target_request& rq, bool replace) {
-    if (auto e = check_allowed(rq.target); !e.empty()) return e;
-    const bool exists = prober_.find(rq.target) != nullptr;
-    const std::size_t after = replace ? 1 : prober_.target_count() + (exists ? 0 : 1);
-    if (after > settings_.control.max_targets) {
-      return "limit reached: at most " + std::to_string(settings_.control.max_targets) + " targets";
+  // set_target and add_target: checked first; a host name is then resolved
+  // before anything changes (below: the command waits in resolving_).
+  std::string lookup_host;
+  core::ip_version lookup_family = core::ip_version::any;
+  auto target_command = [&](const core::target_request& rq, bool replace) {
+    extra["target"] = rq.target;
+    error = precheck(rq, replace);
+    if (!error.empty()) return;
+    sockaddr_storage lit{};
+    if (parse_ip_literal(rq.target, lit)) {
+      error = apply_target(rq, replace);
+    } else {
+      lookup_host = rq.target;
+      lookup_family = rq.apply(settings_.probe).probe.family;
     }
-    const core::target_spec spec = rq.apply(settings_.probe);
-    if (spec.probe.interval < settings_.control.min_interval) {
-      return "interval_ms " + std::to_string(spec.probe.interval.count() / 1'000'000) + " is below the minimum of " +
-             std::to_string(settings_.control.min_interval.count());
-    }
-    if (replace) {
-      prober_.clear_targets();
-    } else if (exists) {
-      return "target \"" + rq.target + "\" is already monitored";
-    }
-    return prober_.add_target(spec);
   };
   std::visit(
       [&](const auto& c) {
@@ -312,12 +401,9 @@ void controller::on_message(const core::incoming_message& m) {
         } else if constexpr (std::is_same_v<T, core::status_command>) {
           publish_all();
         } else if constexpr (std::is_same_v<T, core::set_target_command>) {
-          error = add(c.request, true);
-          if (error.empty()) error = prober_.start();
-          extra["target"] = c.request.target;
+          target_command(c.request, true);
         } else if constexpr (std::is_same_v<T, core::add_target_command>) {
-          error = add(c.request, false);
-          extra["target"] = c.request.target;
+          target_command(c.request, false);
         } else if constexpr (std::is_same_v<T, core::remove_target_command>) {
           if (!prober_.remove_target(c.target)) error = "target not found: \"" + c.target + "\"";
           extra["target"] = c.target;
@@ -331,10 +417,52 @@ void controller::on_message(const core::incoming_message& m) {
           extra["target"] = c.target;
         }
       },
-      *pc.cmd);
-  extra["running"] = prober_.running();
-  reply(m, pc, error.empty(), error, extra);
-  publish_state();
+      *q.pc.cmd);
+  if (lookup_host.empty()) {
+    finish(q, error, std::move(extra));
+    return;
+  }
+  resolving_ = std::move(q);
+  const std::uint64_t id = resolver_.resolve(
+      lookup_host, lookup_family, [this](int status, const std::string& err, std::vector<sockaddr_storage> addrs) {
+        lookup_id_ = 0;
+        on_resolved(status, err, addrs);
+      });
+  if (id == 0) return;  // could not start: on_resolved has answered already
+  lookup_id_ = id;
+  // getaddrinfo may wait long for a DNS server that doesn't answer; the reply must not.
+  resolve_timer_.start(static_cast<std::uint64_t>(std::chrono::milliseconds(resolve_timeout).count()), [this] {
+    if (lookup_id_ != 0) resolver_.cancel(lookup_id_);
+    lookup_id_ = 0;
+    on_resolved(UV_EAI_AGAIN,
+                "no answer from the name resolver within " + std::to_string(resolve_timeout.count()) + " s", {});
+  });
+}
+
+void controller::on_resolved(int status, const std::string& error, const std::vector<sockaddr_storage>& addrs) {
+  if (!resolving_) return;
+  resolve_timer_.stop();
+  const queued_command q = std::move(*resolving_);
+  resolving_.reset();
+  const auto& rq = std::holds_alternative<core::set_target_command>(*q.pc.cmd)
+                       ? std::get<core::set_target_command>(*q.pc.cmd).request
+                       : std::get<core::add_target_command>(*q.pc.cmd).request;
+  const bool replace = std::holds_alternative<core::set_target_command>(*q.pc.cmd);
+  nlohmann::json extra = nlohmann::json::object();
+  extra["target"] = rq.target;
+  std::string err;
+  if (status != 0 || addrs.empty()) {
+    err = "unresolvable target '" + rq.target + "': " + (error.empty() ? "no address" : error);
+  } else {
+    // The prober takes the first address; so does the check.
+    const sockaddr_storage& a = addrs.front();
+    extra["address"] = address_text(a);
+    err = check_allowed_address(rq.target, a);
+    if (err.empty()) err = precheck(rq, replace);  // nothing else ran meanwhile; cheap to confirm
+    if (err.empty()) err = apply_target(rq, replace);
+  }
+  finish(q, err, std::move(extra));
+  run_queue();
 }
 
 void controller::publish_state() {
@@ -358,7 +486,7 @@ void controller::publish_all() {
 
 // ---------------------------------------------------------------- run_service
 
-int run_service(const config::settings& s, const config::load_request& /*request*/) {
+int run_service(const config::settings& s, const config::load_request& request) {
   loop lp;
   system_clock clk;
   const core::topic_builder topics(s.mqtt.base_topic, s.mqtt.agent);
@@ -376,6 +504,7 @@ int run_service(const config::settings& s, const config::load_request& /*request
   mo.tls_verify = s.mqtt.tls_verify;
   mo.availability_topic = topics.availability();
   if (s.control.enabled) mo.subscriptions.push_back(topics.command());
+  for (auto& f : discovery_publisher::subscriptions(s)) mo.subscriptions.push_back(std::move(f));
   mo.connect_timeout = s.mqtt.connect_timeout;
   mo.reconnect_min = s.mqtt.reconnect_min;
   mo.reconnect_max = s.mqtt.reconnect_max;
@@ -384,14 +513,17 @@ int run_service(const config::settings& s, const config::load_request& /*request
 
   // The link is created first but its callbacks reach the controller through pointers set below.
   controller* ctl = nullptr;
+  discovery_publisher* disc = nullptr;
   mqtt_callbacks cb;
   cb.on_connected = [&] {
     spdlog::info("connected to {}", s.mqtt.broker);
     if (ctl != nullptr) ctl->publish_all();
+    if (disc != nullptr) disc->on_connected();
   };
   cb.on_disconnected = [](const std::string& reason) { spdlog::warn("disconnected from the broker: {}", reason); };
   cb.on_message = [&](core::incoming_message m) {
     if (ctl != nullptr && m.topic == topics.command()) ctl->on_message(m);
+    if (disc != nullptr) disc->on_message(m);
   };
   cb.on_error = [](const std::string& text) { spdlog::error("{}", text); };
   mqtt_link link(lp.get(), mo, cb);
@@ -402,8 +534,11 @@ int run_service(const config::settings& s, const config::load_request& /*request
   so.retain_stats = s.mqtt.retain_stats;
   so.publish_interval = s.stats.publish_interval;
   mqtt_sink sink(link, topics, clk, so);
-  prober pr(lp.get(), clk, prober_options_from(s), sink);
-  controller c(pr, sink, link, topics, clk, s);
+  discovery_publisher discovery(lp.get(), link, discovery_publisher::options_from(s));
+  disc = &discovery;
+  target_watch_sink watched(sink, discovery);
+  prober pr(lp.get(), clk, prober_options_from(s), watched);
+  controller c(lp.get(), pr, sink, link, topics, clk, s);
   c.set_counters_source([&link] {
     const auto k = link.counters();
     return std::pair<std::uint64_t, std::uint64_t>{k.buffered, k.dropped};
@@ -417,18 +552,48 @@ int run_service(const config::settings& s, const config::load_request& /*request
   }
   signal sigint(lp.get());
   signal sigterm(lp.get());
+  signal sighup(lp.get());
+  config::settings active = s;
+  config_reloader reloader(lp.get(), request, [&](const config::settings* loaded, const std::string& error) {
+    core::event e;
+    e.ts = clk.wall_now();
+    if (loaded == nullptr) {
+      spdlog::error("configuration reload refused, the running configuration stays: {}", error);
+      e.type = core::event_type::reload_failed;
+      e.error = error;
+    } else {
+      const auto o = apply_reload(pr, active, *loaded);
+      if (o.ok) {
+        spdlog::info("{}", o.summary);
+      } else {
+        spdlog::error("{}", o.summary);
+      }
+      e.type = core::event_type::config_reloaded;
+      e.reason = o.summary;
+      c.publish_state();
+    }
+    sink.publish_event(e);
+  });
   bool stopping = false;
   auto shutdown = [&](int sig) {
     if (stopping) return;
     stopping = true;
     spdlog::info("signal {}: stopping", sig);
     pr.close();
+    c.close();
+    discovery.close();
     sigint.close();
     sigterm.close();
+    sighup.close();
+    reloader.close();
     link.stop([] {});
   };
   sigint.start(SIGINT, shutdown);
   sigterm.start(SIGTERM, shutdown);
+  sighup.start(SIGHUP, [&](int) {
+    spdlog::info("SIGHUP: reloading the configuration");
+    reloader.request_reload();
+  });
   link.start();
   if (!s.targets.empty()) {
     if (auto err = pr.start(); !err.empty()) {

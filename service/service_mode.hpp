@@ -7,8 +7,11 @@
 //   replies, within the configured limits.
 // Loop thread only.
 #include <chrono>
+#include <deque>
+#include <optional>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "config/loader.hpp"
 #include "config/settings.hpp"
@@ -17,6 +20,8 @@
 #include "core/payloads.hpp"
 #include "core/topics.hpp"
 #include "service/prober.hpp"
+#include "service/resolver.hpp"
+#include "service/uv.hpp"
 
 namespace netstab::service {
 
@@ -57,12 +62,31 @@ class mqtt_sink final : public probe_sink {
   std::string buf_;
 };
 
+// Commands are applied in the order they arrive. A set_target or add_target
+// whose target is a host name (not an IP literal) is answered only after a
+// first resolution (uv_getaddrinfo, off the loop): if the name does not
+// resolve, or no answer comes within resolve_timeout, the reply is an error
+// ("unresolvable target 'NAME': reason") and nothing changes; if it resolves,
+// the target is added and the reply carries the address. Commands arriving
+// meanwhile wait in a queue behind it (at most max_waiting_commands, beyond
+// that they are refused), so a set_target followed by an add_target keeps its
+// meaning. After that first resolution the prober re-resolves the name as it
+// does for every host name target.
+//
+// Owns its resolver and the timeout timer; close() before the loop closes.
 class controller {
  public:
-  controller(prober& p, mqtt_sink& sink, core::message_bus& bus, const core::topic_builder& topics,
+  static constexpr std::chrono::seconds resolve_timeout{5};
+  static constexpr std::size_t max_waiting_commands = 16;
+
+  controller(uv_loop_t* loop, prober& p, mqtt_sink& sink, core::message_bus& bus, const core::topic_builder& topics,
              const core::clock& clk, const config::settings& s);
 
   void on_message(const core::incoming_message& m);
+  // Stops taking commands: cancels a pending resolution and drops waiting commands (no reply).
+  void close();
+  // Commands waiting behind a name resolution (the one being resolved included).
+  std::size_t waiting() const { return queue_.size() + (resolving_ ? 1 : 0); }
   // Republishes availability-independent retained state: state and every target's stats and incidents.
   void publish_all();
   void publish_state();
@@ -70,10 +94,23 @@ class controller {
 
   // Checks a target a command asks for against the control limits; returns an error text or "".
   std::string check_allowed(const std::string& host) const;
+  // Checks the address a host name resolved to against the deny list and the loopback / link-local rules.
+  std::string check_allowed_address(const std::string& host, const sockaddr_storage& a) const;
 
  private:
+  struct queued_command {
+    core::incoming_message msg;
+    core::parsed_command pc;
+  };
   void reply(const core::incoming_message& m, const core::parsed_command& pc, bool ok, std::string_view error,
              const nlohmann::json& extra = nullptr);
+  void run_queue();
+  void execute(queued_command q);
+  // Checks that don't need the address (allowed, limits, interval, duplicate); returns an error text or "".
+  std::string precheck(const core::target_request& rq, bool replace) const;
+  std::string apply_target(const core::target_request& rq, bool replace);
+  void on_resolved(int status, const std::string& error, const std::vector<sockaddr_storage>& addrs);
+  void finish(const queued_command& q, const std::string& error, nlohmann::json extra);
 
   prober& prober_;
   mqtt_sink& sink_;
@@ -87,6 +124,13 @@ class controller {
   // Token bucket for commands_per_minute.
   double tokens_;
   core::mono_time last_refill_{};
+  resolver resolver_;
+  timer resolve_timer_;
+  std::deque<queued_command> queue_;          // valid commands waiting, in arrival order
+  std::optional<queued_command> resolving_;   // the command whose target name is being resolved
+  std::uint64_t lookup_id_ = 0;               // resolver request of resolving_, 0 when none is in flight
+  bool draining_ = false;                     // run_queue() is on the stack
+  bool closed_ = false;
 };
 
 int run_service(const config::settings& s, const config::load_request& request);

@@ -291,6 +291,43 @@ TEST(Discovery, RemovedTargetsLeavePlatformOnlyEntries) {
   EXPECT_TRUE(cmps.at("t_1_2e1_2e1_2e1_rtt").contains("state_topic"));
 }
 
+TEST(Discovery, WithoutCommandsOnlySensorsRemain) {
+  auto in = sample_input();
+  in.commands = false;
+  auto cmps = payload_of(in)["cmps"];
+  EXPECT_EQ(cmps.size(), 7U * 3U);
+  for (const auto& [key, c] : cmps.items()) {
+    SCOPED_TRACE(key);
+    EXPECT_FALSE(c.contains("command_topic"));
+    const auto platform = c["p"].get<std::string>();
+    EXPECT_TRUE(platform == "sensor" || platform == "binary_sensor") << platform;
+  }
+
+  // With removals, HA is told to delete the command entities an earlier run announced.
+  in.remove_command_entities = true;
+  cmps = payload_of(in)["cmps"];
+  EXPECT_EQ(cmps.size(), 7U * 3U + 4U + 3U);
+  const std::map<std::string, std::string> removed = {
+      {"monitoring", "switch"}, {"start", "button"}, {"stop", "button"}, {"target", "text"},
+      {"t_1_2e1_2e1_2e1_interval", "number"}, {"t_example_2ecom_interval", "number"},
+      {"t_fe80_3a_3a1_25eth0_interval", "number"},
+  };
+  for (const auto& [key, platform] : removed) {
+    ASSERT_TRUE(cmps.contains(key)) << key;
+    EXPECT_EQ(cmps[key], json({{"p", platform}})) << key;
+  }
+  // remove_command_entities changes nothing while commands are offered.
+  in.commands = true;
+  EXPECT_EQ(payload_of(in), payload_of(sample_input()));
+}
+
+TEST(Discovery, IntervalNumberStartsAtTheConfiguredMinimum) {
+  auto in = sample_input();
+  in.min_interval_ms = 1000;
+  const auto cmps = payload_of(in)["cmps"];
+  EXPECT_EQ(cmps.at("t_1_2e1_2e1_2e1_interval")["min"], 1000);
+}
+
 TEST(Discovery, PrefixAndBaseTopicAreConfigurable) {
   discovery_input in;
   in.prefix = "ha";

@@ -159,8 +159,9 @@ TEST(MqttLink, ConnectsAndPublishesRetainedAndNot) {
   ASSERT_TRUE(live.wait_count("netstab/a1/targets/t/sample", 1));
   ASSERT_TRUE(live.wait_count("netstab/a1/state", 1));
   EXPECT_EQ(live.on_topic("netstab/a1/availability").at(0).payload, "online");
-  h.run_until([&] { return h.link->counters().delivered >= 1; });
-  EXPECT_EQ(h.link->counters().delivered, 1U);
+  // Retained messages are tracked like the rest: "online", the state and the sample.
+  h.run_until([&] { return h.link->counters().delivered >= 3; });
+  EXPECT_EQ(h.link->counters().delivered, 3U);
   EXPECT_EQ(h.link->counters().inflight, 0U);
 
   // A late subscriber gets the retained ones (flagged retained) and not the sample.
@@ -478,14 +479,95 @@ TEST(MqttLink, TlsWithTheRightCaConnectsAndAWrongCaIsRefused) {
   ASSERT_TRUE(sub.wait_count("netstab/a9/targets/t/sample", 1));
   good.stop_and_close();
 
+  // Another CA: refused, and reported (once, as an error) as a certificate problem.
   harness bad;
   auto b = link_options(broker.tls_url(), "a9bad");
   b.ca_file = broker.other_ca_file();
   bad.make(b);
-  bad.run_for(1500ms);
+  ASSERT_TRUE(bad.run_until([&] { return !bad.errors.empty(); }, 5s)) << bad.link->counters().last_error;
+  bad.run_for(500ms);
   EXPECT_FALSE(bad.link->connected());
   EXPECT_EQ(bad.link->counters().connects, 0U);
+  ASSERT_EQ(bad.errors.size(), 1U);
+  EXPECT_NE(bad.errors.front().find("TLS certificate verify failed"), std::string::npos) << bad.errors.front();
+  EXPECT_NE(bad.errors.front().find("not signed by a CA in the CA file " + broker.other_ca_file()), std::string::npos)
+      << bad.errors.front();
+  EXPECT_EQ(bad.link->counters().last_error, bad.errors.front());
   bad.stop_and_close();
+}
+
+TEST(MqttLink, TlsHostNameMismatchAndRefusedConnectionsSayWhatFailed) {
+  mosquitto_options bo;
+  bo.tls = true;
+  mosquitto_broker broker(bo);
+  struct row {
+    std::string url;
+    std::string contains;
+    bool is_error;  // reported through on_error (retrying won't help)
+  };
+  // The broker's certificate names localhost and 127.0.0.1; "127.1" reaches the
+  // same address under a name the certificate doesn't carry.
+  const row rows[] = {
+      {"mqtts://127.1:" + std::to_string(broker.tls_port()), "does not match the host name \"127.1\"", true},
+      {"mqtts://localhost:" + std::to_string(test::free_port()), "connection refused by localhost:", false},
+      {"mqtt://127.0.0.1:" + std::to_string(test::free_port()), "connection refused by 127.0.0.1:", false},
+      {"mqtts://127.0.0.1:" + std::to_string(broker.port()), "plain MQTT port rather than a TLS one", false},
+  };
+  for (const auto& r : rows) {
+    harness h;
+    auto o = link_options(r.url, "a13");
+    o.ca_file = broker.ca_file();
+    h.make(o);
+    EXPECT_TRUE(h.run_until(
+        [&] { return h.link->counters().last_error.find(r.contains) != std::string::npos; }, 5s))
+        << r.url << ": " << h.link->counters().last_error;
+    EXPECT_FALSE(h.link->connected());
+    if (r.is_error) {
+      ASSERT_EQ(h.errors.size(), 1U) << r.url;
+      EXPECT_NE(h.errors.front().find(r.contains), std::string::npos) << h.errors.front();
+    } else {
+      EXPECT_TRUE(h.errors.empty()) << r.url << ": " << h.errors.front();
+    }
+    h.stop_and_close();
+  }
+}
+
+TEST(MqttLink, RetainedBurstIsPacedThroughTheWindowAndNeverDropped) {
+  // Republishing the retained state of many targets at once used to overflow
+  // Paho ("no more messages can be buffered", -12) and lose most of it.
+  mosquitto_broker broker;
+  harness h;
+  h.make(link_options(broker.url(), "a14"));
+  ASSERT_TRUE(h.connect());
+  constexpr int n = 3000;
+  for (int i = 0; i < n; ++i) {
+    h.link->publish({"netstab/a14/targets/t" + std::to_string(i) + "/stats", "old " + std::to_string(i), 1, true, {}});
+  }
+  // Newer values of topics still waiting replace them: the broker keeps the latest either way.
+  for (int i = n - 100; i < n; ++i) {
+    h.link->publish({"netstab/a14/targets/t" + std::to_string(i) + "/stats", "new " + std::to_string(i), 1, true, {}});
+  }
+  EXPECT_LE(h.link->counters().inflight, 20U) << "more QoS 1 messages in flight than the broker's receive maximum";
+  ASSERT_TRUE(h.run_until([&] { return h.link->counters().retained_waiting == 0 && h.link->counters().inflight == 0; },
+                          20s));
+  EXPECT_GT(h.link->counters().retained_coalesced, 0U);
+  EXPECT_EQ(h.link->counters().dropped, 0U);
+  EXPECT_TRUE(h.errors.empty());
+
+  // QoS 0: mosquitto queues at most 1000 QoS 1 messages for one subscriber.
+  mqtt_test_client late(sub_opts(broker.port(), "retained-sub"));
+  ASSERT_TRUE(late.subscribe("netstab/a14/targets/+/stats", 0));
+  ASSERT_TRUE(late.wait_until([&](const std::vector<received_message>& ms) { return ms.size() >= n; }, 20s))
+      << late.messages().size();
+  std::set<std::string> topics;
+  for (const auto& m : late.messages()) {
+    topics.insert(m.topic);
+    EXPECT_TRUE(m.retained);
+    const int i = std::stoi(m.topic.substr(std::string("netstab/a14/targets/t").size()));
+    EXPECT_EQ(m.payload, (i >= n - 100 ? "new " : "old ") + std::to_string(i));
+  }
+  EXPECT_EQ(topics.size(), static_cast<std::size_t>(n));
+  h.stop_and_close();
 }
 
 TEST(MqttLink, StopWithoutBrokerClosesEverything) {

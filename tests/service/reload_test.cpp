@@ -9,7 +9,10 @@
 
 #include "config/cli.hpp"
 #include "service/reload.hpp"
+#include <nlohmann/json.hpp>
+
 #include "tests/support/child_process.hpp"
+#include "tests/support/mosquitto.hpp"
 #include "tests/support/privileges.hpp"
 
 namespace netstab::test {
@@ -97,6 +100,70 @@ TEST(Reload, SighupAppliesTheFilesTargetsAndRefusesABadFile) {
   EXPECT_NE(summary.find("0 target(s) added, 0 removed, 1 changed"), std::string::npos) << summary;
   EXPECT_NE(summary.find("needs a restart to take effect: stats"), std::string::npos) << summary;
 
+  p.signal(SIGTERM);
+  EXPECT_EQ(p.wait(3s), 0) << p.log();
+}
+
+// Service mode: the reload's outcome is an event on the events topic, and the retained state follows.
+TEST(Reload, ServiceModePublishesTheOutcomeAndTheNewState) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client::options o;
+  o.port = broker.port();
+  o.client_id = "reload-watch";
+  o.version = 5;
+  mqtt_test_client sub(o);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/rl/#"));
+  const std::string dir = ::testing::TempDir();
+  const std::string conf = dir + "netstab_reload_service.toml";
+  write_file(conf, "targets = [\"127.0.0.1\"]\n[probe]\ninterval_ms = 200\n");
+  child_process p({netstab_binary(), "--config", conf, "--broker", broker.url(), "--agent", "rl"}, {},
+                  dir + "netstab_reload_service.log");
+  const auto state_has = [](const std::vector<received_message>& msgs, const std::string& target) {
+    for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+      if (it->topic != "netstab/rl/state") continue;
+      const auto j = nlohmann::json::parse(it->payload, nullptr, false);
+      if (j.is_discarded()) return false;
+      for (const auto& t : j["targets"]) {
+        if (t.value("target", "") == target) return true;
+      }
+      return false;
+    }
+    return false;
+  };
+  ASSERT_TRUE(sub.wait_until([&](const auto& msgs) { return state_has(msgs, "127.0.0.1"); })) << p.log();
+
+  write_file(conf, "targets = [\"127.0.0.2\"]\n[probe]\ninterval_ms = 200\n");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(sub.wait_until([&](const auto& msgs) {
+    return state_has(msgs, "127.0.0.2") && !state_has(msgs, "127.0.0.1");
+  })) << p.log();
+  // wait_until runs its predicate under the client's lock: it reads the messages it is given.
+  const auto events_in = [](const std::vector<received_message>& msgs, const std::string& kind) {
+    std::vector<nlohmann::json> out;
+    for (const auto& m : msgs) {
+      if (m.topic != "netstab/rl/events") continue;
+      const auto j = nlohmann::json::parse(m.payload, nullptr, false);
+      if (!j.is_discarded() && j.value("type", "") == kind) out.push_back(j);
+    }
+    return out;
+  };
+  const auto event_of = [&](const std::string& kind) { return events_in(sub.messages(), kind); };
+  ASSERT_TRUE(sub.wait_until([&](const auto& msgs) { return !events_in(msgs, "config_reloaded").empty(); }))
+      << p.log();
+  EXPECT_NE(event_of("config_reloaded").front().value("reason", "").find("1 target(s) added, 1 removed"),
+            std::string::npos);
+  ASSERT_TRUE(sub.wait_count("netstab/rl/targets/127.0.0.2/sample", 3)) << p.log();
+
+  write_file(conf, "targets = [\"127.0.0.3\"]\n[probe]\ninterval_ms = -5\n");
+  p.signal(SIGHUP);
+  ASSERT_TRUE(sub.wait_until([&](const auto& msgs) { return !events_in(msgs, "reload_failed").empty(); }))
+      << p.log();
+  EXPECT_NE(event_of("reload_failed").front().value("error", "").find("interval_ms"), std::string::npos);
+  sub.clear();
+  EXPECT_TRUE(sub.wait_count("netstab/rl/targets/127.0.0.2/sample", 3)) << "the running targets stay";
+  EXPECT_TRUE(sub.on_topic("netstab/rl/targets/127.0.0.3/sample").empty());
   p.signal(SIGTERM);
   EXPECT_EQ(p.wait(3s), 0) << p.log();
 }

@@ -1,8 +1,12 @@
 // The real netstab binary in service mode against a real mosquitto: the MQTT
 // contract, commands and their replies, bad commands, shutdown, last will,
 // broker restarts, credentials and TLS. Probes go to loopback only.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <nlohmann/json.hpp>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdlib>
@@ -316,6 +320,21 @@ TEST(ServiceMode, SigtermPublishesOfflineAndExitsZeroWithinTwoSeconds) {
   ASSERT_TRUE(sub.wait_until([](const auto& m) { return !m.empty() && m.back().payload == "offline"; }, 3s));
 }
 
+TEST(ServiceMode, SigintAlsoPublishesOfflineAndExitsZero) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c12/availability"));
+  agent a(broker, "c12", {"--target", "127.0.0.1", "--interval", "100"});
+  ASSERT_TRUE(sub.wait_count("netstab/c12/availability", 1, 10s));
+  a.proc->signal(SIGINT);
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_EQ(a.proc->wait(3s), 0) << a.proc->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+  ASSERT_TRUE(sub.wait_until([](const auto& m) { return !m.empty() && m.back().payload == "offline"; }, 3s));
+}
+
 TEST(ServiceMode, KillNineLeavesTheLastWill) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
@@ -408,4 +427,239 @@ TEST(ServiceMode, ConnectsOverTlsWithTheRightCaAndRefusesAnotherCa) {
             broker.tls_url());
   std::this_thread::sleep_for(2s);
   EXPECT_TRUE(sub.on_topic("netstab/tlsbad/availability").empty()) << bad.proc->log();
+}
+
+TEST(ServiceMode, TlsWithAnotherCaIsLoggedAsACertificateProblem) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.tls = true;
+  mosquitto_broker broker(mo);
+  agent bad(broker, "tlsca", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}},
+            broker.tls_url());
+  const auto deadline = std::chrono::steady_clock::now() + 5s;
+  std::string log;
+  while (std::chrono::steady_clock::now() < deadline) {
+    log = bad.proc->log();
+    if (log.find("certificate verify failed") != std::string::npos) break;
+    std::this_thread::sleep_for(100ms);
+  }
+  EXPECT_NE(log.find("TLS certificate verify failed: the broker's certificate is not signed by a CA in the CA file " +
+                     broker.other_ca_file()),
+            std::string::npos)
+      << log;
+  // Reported as an error (retrying won't fix it), not only as a warning per attempt.
+  EXPECT_NE(log.find("error TLS certificate verify failed"), std::string::npos) << log;
+}
+
+TEST(ServiceMode, HostNameTargetsAreAnsweredAfterTheirFirstResolution) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c8/#"));
+  agent a(broker, "c8", {"--target", "127.0.0.1", "--interval", "200"});
+  const std::string base = "netstab/c8/";
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/sample", 2, 10s)) << a.proc->log();
+
+  // Back to back: the add_target waits behind the set_target's resolution, so
+  // the result is both targets, not the name alone.
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"set_target","target":"localhost","interval_ms":200,"id":"s1"})"));
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"127.0.0.2","interval_ms":200,"id":"s2"})"));
+  auto r1 = reply_for(sub, base + "cmd/reply", "s1", 10s);
+  auto r2 = reply_for(sub, base + "cmd/reply", "s2", 10s);
+  ASSERT_TRUE(r1 && r2) << a.proc->log();
+  EXPECT_TRUE((*r1)["ok"].get<bool>()) << r1->dump();
+  EXPECT_EQ((*r1)["target"], "localhost");
+  ASSERT_TRUE((*r1)["address"].is_string()) << r1->dump();
+  EXPECT_TRUE((*r1)["address"] == "127.0.0.1" || (*r1)["address"] == "::1") << r1->dump();
+  EXPECT_TRUE((*r2)["ok"].get<bool>()) << r2->dump();
+  std::vector<std::string> reply_ids;
+  for (const json& j : json_on(sub, base + "cmd/reply")) {
+    if (j.contains("id")) reply_ids.push_back(j["id"].get<std::string>());
+  }
+  EXPECT_EQ(reply_ids, (std::vector<std::string>{"s1", "s2"}));
+  ASSERT_TRUE(sub.wait_count(base + "targets/localhost/sample", 2, 5s)) << a.proc->log();
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.2/sample", 2, 5s)) << a.proc->log();
+  auto targets_in_state = [&] {
+    std::vector<std::string> out;
+    const std::vector<json> states = json_on(sub, base + "state");
+    if (states.empty()) return out;
+    for (const json& t : states.back()["targets"]) out.push_back(t["target"]);
+    return out;
+  };
+  EXPECT_EQ(targets_in_state(), (std::vector<std::string>{"localhost", "127.0.0.2"}));
+
+  // A name that never resolves (the .invalid TLD): an error reply with the
+  // reason, and nothing changes. If the resolver times out instead of failing
+  // fast, the reply still comes (after the controller's 5 s limit).
+  for (const std::string cmd : {"add_target", "set_target"}) {
+    const std::string id = "bad-" + cmd;
+    ASSERT_TRUE(sub.publish(base + "cmd",
+                            R"({"cmd":")" + cmd + R"(","target":"no-such-host.invalid","id":")" + id + R"("})"));
+    const auto r = reply_for(sub, base + "cmd/reply", id, 10s);
+    ASSERT_TRUE(r.has_value()) << a.proc->log();
+    EXPECT_FALSE((*r)["ok"].get<bool>());
+    const std::string error = (*r)["error"];
+    const std::string prefix = "unresolvable target 'no-such-host.invalid': ";
+    EXPECT_EQ(error.rfind(prefix, 0), 0U) << error;
+    EXPECT_GT(error.size(), prefix.size()) << "no reason given";
+  }
+  sub.clear();
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"status","id":"st"})"));
+  ASSERT_TRUE(reply_for(sub, base + "cmd/reply", "st").has_value());
+  ASSERT_TRUE(sub.wait_count(base + "state", 1, 5s));
+  EXPECT_EQ(targets_in_state(), (std::vector<std::string>{"localhost", "127.0.0.2"}));
+  expect_schema_valid("reply", payloads_on(sub, base + "cmd/reply"));
+}
+
+namespace {
+
+// A DNS server that never answers: a UDP socket bound to port 53 of a loopback
+// address, read by nobody. Invalid (fd < 0) when the port is taken.
+struct silent_dns {
+  explicit silent_dns(const std::string& address) {
+    fd = ::socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(53);
+    ::inet_pton(AF_INET, address.c_str(), &a.sin_addr);
+    if (fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) {
+      ::close(fd);
+      fd = -1;
+    }
+  }
+  ~silent_dns() {
+    if (fd >= 0) ::close(fd);
+  }
+  int fd = -1;
+};
+
+}  // namespace
+
+TEST(ServiceMode, UnansweredNameLookupStillGetsAReplyAndWaitingCommandsAreBounded) {
+  NETSTAB_REQUIRE_ROOT();
+  silent_dns dns("127.0.0.77");
+  if (dns.fd < 0) GTEST_SKIP() << "port 53 on 127.0.0.77 is taken";
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c10/#"));
+  // netstab runs in a mount namespace of its own whose /etc/resolv.conf names the silent server.
+  const std::string dir = temp_dir();
+  std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.77\noptions timeout:30 attempts:1\n";
+  const std::vector<std::string> argv{
+      "/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", R"(mount --bind "$0" /etc/resolv.conf && exec "$@")",
+      dir + "/resolv.conf", netstab::test::netstab_binary(), "--broker", broker.url(), "--agent", "c10", "--target",
+      "127.0.0.1", "--interval", "200", "--log-level", "debug"};
+  child_process proc(argv, {{"NETSTAB_CONTROL_ALLOW_LOOPBACK", "true"}}, dir + "/netstab.log");
+  const std::string base = "netstab/c10/";
+  ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.1/sample", 2, 10s)) << proc.log();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"slow.example","id":"slow"})"));
+  // While it resolves, 15 more commands wait; the 17th and later are refused at once.
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"status","id":)" + std::to_string(100 + i) + "}"));
+  }
+  const auto refused = reply_for(sub, base + "cmd/reply", 119, 3s);
+  ASSERT_TRUE(refused.has_value()) << proc.log();
+  EXPECT_FALSE((*refused)["ok"].get<bool>());
+  EXPECT_NE((*refused)["error"].get<std::string>().find("limit reached"), std::string::npos) << refused->dump();
+  EXPECT_FALSE(reply_for(sub, base + "cmd/reply", "slow", 1ms).has_value()) << "answered before resolving";
+
+  const auto r = reply_for(sub, base + "cmd/reply", "slow", 10s);
+  const auto took = std::chrono::steady_clock::now() - t0;
+  ASSERT_TRUE(r.has_value()) << proc.log();
+  EXPECT_FALSE((*r)["ok"].get<bool>());
+  EXPECT_EQ((*r)["error"], "unresolvable target 'slow.example': no answer from the name resolver within 5 s");
+  EXPECT_GE(took, 4500ms);
+  EXPECT_LT(took, 9s);
+  // The waiting commands are answered after it, in order; exactly 15 of them.
+  std::vector<int> ok_ids, refused_ids;
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    ok_ids.clear();
+    refused_ids.clear();
+    for (const auto& m : msgs) {
+      if (m.topic != base + "cmd/reply") continue;
+      const json j = json::parse(m.payload);
+      if (!j["id"].is_number()) continue;
+      (j["ok"].get<bool>() ? ok_ids : refused_ids).push_back(j["id"].get<int>());
+    }
+    return ok_ids.size() + refused_ids.size() == 20;
+  }, 5s)) << proc.log();
+  std::vector<int> want_ok, want_refused;
+  for (int i = 0; i < 15; ++i) want_ok.push_back(100 + i);
+  for (int i = 15; i < 20; ++i) want_refused.push_back(100 + i);
+  EXPECT_EQ(ok_ids, want_ok);
+  EXPECT_EQ(refused_ids, want_refused);
+
+  // SIGTERM while a lookup hangs still exits promptly.
+  ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"add_target","target":"slow2.example","id":"slow2"})"));
+  std::this_thread::sleep_for(300ms);
+  proc.signal(SIGTERM);
+  const auto t1 = std::chrono::steady_clock::now();
+  EXPECT_EQ(proc.wait(5s), 0) << proc.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 2s) << proc.log();
+  std::filesystem::remove_all(dir);
+}
+
+TEST(ServiceMode, FiveHundredTargetsGetTheirRetainedStatsBackAfterABrokerRestart) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  std::string targets;
+  for (int i = 0; i < 500; ++i) {
+    targets += (i == 0 ? "" : ",") + std::string("127.1.") + std::to_string(i / 250) + "." +
+               std::to_string(i % 250 + 1);
+  }
+  mqtt_test_client watch(client_opts(broker, "watch"));
+  ASSERT_TRUE(watch.wait_connected());
+  ASSERT_TRUE(watch.subscribe("netstab/c11/availability"));
+  agent a(broker, "c11", {"--interval", "10000"}, {{"NETSTAB_TARGETS", targets}});
+  ASSERT_TRUE(watch.wait_count("netstab/c11/availability", 1, 10s)) << a.proc->log();
+  std::this_thread::sleep_for(1s);
+  // Without persistence the restarted broker has no retained message: netstab republishes them all.
+  broker.stop();
+  broker.start();
+  mqtt_test_client sub(client_opts(broker, "stats-sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c11/targets/+/stats"));
+  std::set<std::string> seen;
+  const bool all = sub.wait_until([&](const std::vector<received_message>& msgs) {
+    seen.clear();
+    for (const auto& m : msgs) {
+      if (!m.payload.empty()) seen.insert(m.topic);
+    }
+    return seen.size() == 500;
+  }, 20s);
+  EXPECT_TRUE(all) << seen.size() << " of 500 targets have retained stats\n" << a.proc->log().substr(0, 20000);
+  // Every one of them is retained (a new subscriber gets them all).
+  mqtt_test_client late(client_opts(broker, "late-sub"));
+  ASSERT_TRUE(late.wait_connected());
+  ASSERT_TRUE(late.subscribe("netstab/c11/targets/+/stats"));
+  EXPECT_TRUE(late.wait_until([](const std::vector<received_message>& msgs) {
+    std::set<std::string> topics;
+    for (const auto& m : msgs) {
+      if (m.retained && !m.payload.empty()) topics.insert(m.topic);
+    }
+    return topics.size() == 500;
+  }, 10s));
+  // It resubscribed (a command is answered) and republished its availability.
+  mqtt_test_client cmd(client_opts(broker, "cmd"));
+  ASSERT_TRUE(cmd.wait_connected());
+  ASSERT_TRUE(cmd.subscribe("netstab/c11/cmd/reply"));
+  ASSERT_TRUE(cmd.subscribe("netstab/c11/availability"));
+  ASSERT_TRUE(cmd.wait_count("netstab/c11/availability", 1, 5s));
+  EXPECT_EQ(cmd.on_topic("netstab/c11/availability").back().payload, "online");
+  ASSERT_TRUE(cmd.publish("netstab/c11/cmd", R"({"cmd":"status","id":1})"));
+  EXPECT_TRUE(reply_for(cmd, "netstab/c11/cmd/reply", 1).has_value());
+  const std::string log = a.proc->log();
+  // The log tells the story: lost, retrying, connected again.
+  EXPECT_NE(log.find("mqtt: disconnected from"), std::string::npos);
+  EXPECT_NE(log.find("mqtt: retrying"), std::string::npos);
+  const auto first = log.find("mqtt: connected to");
+  ASSERT_NE(first, std::string::npos);
+  EXPECT_NE(log.find("mqtt: connected to", first + 1), std::string::npos);
+  EXPECT_EQ(log.find("can be buffered"), std::string::npos) << log.substr(0, 20000);
+  EXPECT_EQ(log.find(" refused"), std::string::npos);
+  EXPECT_EQ(log.find(" error "), std::string::npos);
 }
