@@ -460,21 +460,25 @@ std::vector<std::string> root_candidates() {
   return out;
 }
 
+// `path` names the text in messages; it is a file path, or the name given to build_from_text.
+toml::table parse_text(std::string_view text, const std::string& path) {
+  try {
+    return toml::parse(text, path);
+  } catch (const toml::parse_error& e) {
+    throw config_error(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
+  }
+}
+
 toml::table parse_file(const std::string& path) {
   std::string error;
   const auto text = read_whole_file(path, error);
   if (!text) {
     throw config_error(path + ": cannot read the configuration file: " + error);
   }
-  try {
-    return toml::parse(*text, path);
-  } catch (const toml::parse_error& e) {
-    throw config_error(path + ":" + std::to_string(e.source().begin.line) + ": " + std::string(e.description()));
-  }
+  return parse_text(*text, path);
 }
 
-void apply_file(layered& cfg, const std::string& path) {
-  const toml::table root = parse_file(path);
+void apply_file(layered& cfg, const toml::table& root, const std::string& path) {
   problems sink;
   file_reader reader(path, sink);
   std::vector<target_entry> targets;
@@ -858,18 +862,37 @@ std::string config_file_of(const load_request& request) {
   return it == request.env.end() ? std::string() : it->second;
 }
 
-settings build(const load_request& request) {
+namespace {
+
+layered with_defaults() {
   layered cfg;
   const settings defaults;
   for (const auto& spec : known_keys()) {
     cfg.values[spec.full_name()] = entry{spec.read(defaults), layer::defaults, {}};
   }
-  if (const std::string path = config_file_of(request); !path.empty()) {
-    apply_file(cfg, path);
-  }
+  return cfg;
+}
+
+settings finish(layered& cfg, const load_request& request) {
   apply_env(cfg, request.env);
   apply_cli(cfg, request);
   return resolve(cfg, request.host_name);
+}
+
+}  // namespace
+
+settings build(const load_request& request) {
+  layered cfg = with_defaults();
+  if (const std::string path = config_file_of(request); !path.empty()) {
+    apply_file(cfg, parse_file(path), path);
+  }
+  return finish(cfg, request);
+}
+
+settings build_from_text(std::string_view toml_text, const std::string& name, const load_request& request) {
+  layered cfg = with_defaults();
+  apply_file(cfg, parse_text(toml_text, name), name);
+  return finish(cfg, request);
 }
 
 settings reload(const load_request& request) { return build(request); }

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/settings.hpp"
@@ -47,6 +48,10 @@ std::string config_file_of(const load_request& request);
 
 // Loads and validates. Throws config_error.
 settings build(const load_request& request);
+
+// Same as build, with the TOML text given in memory in place of the file (config_file and NETSTAB_CONFIG are
+// ignored); `name` stands for the file name in messages. For the fuzz target and for tools that hold the text.
+settings build_from_text(std::string_view toml_text, const std::string& name, const load_request& request);
 
 // Re-reads the request's file (same environment and command line). Throws config_error; the caller keeps
 // its old settings then.

@@ -16,7 +16,7 @@ constexpr wall_time ts0 = std::chrono::milliseconds(1'795'626'000'123);
 const std::string nasty_names[] = {
     "<img src=x onerror=alert(1)>",
     "quote\" back\\slash",
-    std::string("ctl\x01\x1f\n\t\r\b\f\x7f end", 19),
+    "ctl\x01\x1f\n\t\r\b\f\x7f end",
     "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
 };
 

@@ -1,6 +1,7 @@
 // drop_capabilities against the real binary: netstab started as root keeps only CAP_NET_RAW (and still probes),
 // clears the ambient set and sets no_new_privs. Read from /proc while it runs.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <cstdint>
@@ -36,7 +37,7 @@ TEST(Privileges, RootStartKeepsOnlyNetRawAndStillProbes) {
   NETSTAB_REQUIRE_ROOT();
   // The test itself runs as root with a full set, so the child starts with one too.
   ASSERT_NE(hex(proc_status(::getpid())["CapEff"]) & ~net_raw_only, 0U) << "the test should start with capabilities";
-  const std::string log = ::testing::TempDir() + "netstab_privileges.log";
+  const std::string log = ::testing::TempDir() + "netstab_privileges_" + std::to_string(::getpid()) + ".log";
   child_process p({netstab_binary(), "--target", "127.0.0.1", "--interval", "100", "--count", "40", "--json"}, {},
                   log);
   // The first sample on stdout means start-up (and the drop before it) is over and probing works.

@@ -1,6 +1,7 @@
 // SIGHUP reload against the real binary (stdout mode, probing loopback addresses), and the pure parts of
 // service/reload: which changed sections wait for a restart.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <csignal>
 #include <fstream>
@@ -50,9 +51,9 @@ const std::string sample_of_3 = R"("target":"127.0.0.3")";
 TEST(Reload, SighupAppliesTheFilesTargetsAndRefusesABadFile) {
   NETSTAB_REQUIRE_ROOT();
   const std::string dir = ::testing::TempDir();
-  const std::string conf = dir + "netstab_reload.toml";
+  const std::string conf = dir + "netstab_reload_" + std::to_string(::getpid()) + ".toml";
   write_file(conf, "targets = [\"127.0.0.1\"]\n[probe]\ninterval_ms = 100\n");
-  child_process p({netstab_binary(), "--config", conf, "--json"}, {}, dir + "netstab_reload.log");
+  child_process p({netstab_binary(), "--config", conf, "--json"}, {}, conf + ".log");
   std::string log = wait_log(p, [](const std::string& l) { return l.find(sample_of_1) != std::string::npos; });
   ASSERT_NE(log.find(sample_of_1), std::string::npos) << log;
 
@@ -81,7 +82,7 @@ TEST(Reload, SighupAppliesTheFilesTargetsAndRefusesABadFile) {
   ASSERT_NE(refused_at, std::string::npos) << log;
   const auto line_end = log.find('\n', refused_at);
   const std::string refusal = log.substr(refused_at, line_end - refused_at);
-  EXPECT_NE(refusal.find("netstab_reload.toml:3"), std::string::npos) << refusal;
+  EXPECT_NE(refusal.find(conf + ":3"), std::string::npos) << refusal;
   EXPECT_NE(refusal.find("interval_ms"), std::string::npos) << refusal;
   log = wait_log(p, [&](const std::string& l) { return count(l, sample_of_2, refused_at) >= 3; });
   EXPECT_GE(count(log, sample_of_2, refused_at), 3U) << log;
@@ -116,10 +117,10 @@ TEST(Reload, ServiceModePublishesTheOutcomeAndTheNewState) {
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/rl/#"));
   const std::string dir = ::testing::TempDir();
-  const std::string conf = dir + "netstab_reload_service.toml";
+  const std::string conf = dir + "netstab_reload_service_" + std::to_string(::getpid()) + ".toml";
   write_file(conf, "targets = [\"127.0.0.1\"]\n[probe]\ninterval_ms = 200\n");
   child_process p({netstab_binary(), "--config", conf, "--broker", broker.url(), "--agent", "rl"}, {},
-                  dir + "netstab_reload_service.log");
+                  conf + ".log");
   const auto state_has = [](const std::vector<received_message>& msgs, const std::string& target) {
     for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
       if (it->topic != "netstab/rl/state") continue;
