@@ -41,7 +41,13 @@ struct agent {
   agent(const mosquitto_broker& b, const std::string& id, std::vector<std::string> extra = {},
         std::map<std::string, std::string> env = {}, std::string broker_url = {})
       : dir(temp_dir()) {
-    std::vector<std::string> argv{netstab::test::netstab_binary(), "--broker", broker_url.empty() ? b.url() : broker_url,
+    // Name lookups stay on this machine: netstab runs in a mount namespace of its own whose /etc/resolv.conf
+    // names 127.0.0.1, where no DNS server listens, so a name not in /etc/hosts fails at once (the port is
+    // unreachable) instead of reaching the machine's real DNS server.
+    std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+    std::vector<std::string> argv{"/usr/bin/unshare", "-m", "--", "/bin/sh", "-c",
+                                  R"(mount --bind "$0" /etc/resolv.conf && exec "$@")", dir + "/resolv.conf",
+                                  netstab::test::netstab_binary(), "--broker", broker_url.empty() ? b.url() : broker_url,
                                   "--agent", id, "--log-level", "debug"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
