@@ -52,9 +52,13 @@ void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
   }
   // Statistics follow resolved probes, at most once per interval (or the configured period).
   if (s.status == core::probe_status::duplicate || s.status == core::probe_status::late) return;
-  const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : t.spec().probe.interval;
+  // A tenth of the period (at most half a probe interval) absorbs the loop's jitter, so a reply arriving a
+  // little early does not push the publication a whole interval later.
+  const nanos interval = t.spec().probe.interval;
+  const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : interval;
+  const nanos tolerance = std::min(period / 10, interval / 2);
   const core::mono_time now = clock_.now();
-  if (!c.published || now - c.last_stats >= period - period / 10) publish_stats(t);
+  if (!c.published || now - c.last_stats >= period - tolerance) publish_stats(t);
 }
 
 void mqtt_sink::publish_stats(const target_view& t) {

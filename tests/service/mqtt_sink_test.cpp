@@ -1,0 +1,151 @@
+// mqtt_sink against the fake message bus and a fake clock: what goes out on which topic, with which QoS and
+// retain flag, and the statistics cadence (once per interval, the configured period, at once on a status change).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "core/target_monitor.hpp"
+#include "core/topics.hpp"
+#include "service/service_mode.hpp"
+#include "tests/support/fake_message_bus.hpp"
+
+namespace netstab::service {
+namespace {
+
+using namespace std::chrono_literals;
+using test::fake_message_bus;
+
+class fake_target final : public target_view {
+ public:
+  explicit fake_target(core::target_spec s, core::monitor_config mc = {}) : spec_(std::move(s)), monitor_(mc) {}
+  const core::target_spec& spec() const override { return spec_; }
+  const std::string& address() const override { return address_; }
+  const core::target_monitor& monitor() const override { return monitor_; }
+  std::uint64_t sent() const override { return 0; }
+
+  core::target_spec spec_;
+  std::string address_ = "127.0.0.1";
+  core::target_monitor monitor_;
+};
+
+core::target_spec spec_of(const std::string& host, core::nanos interval, bool samples = true) {
+  core::target_spec s;
+  s.host = host;
+  s.probe.interval = interval;
+  s.probe.publish_samples = samples;
+  return s;
+}
+
+core::sample ok_sample(std::uint32_t seq, core::mono_time at) {
+  core::sample s;
+  s.seq = seq;
+  s.status = core::probe_status::ok;
+  s.sent_at = at - 1ms;
+  s.at = at;
+  s.rtt = 1ms;
+  s.process = 1ms;
+  s.clock = core::rtt_clock::kernel;
+  return s;
+}
+
+struct sink_fixture {
+  explicit sink_fixture(mqtt_sink::options o = {}) : sink(bus, topics, clock, o) {}
+  fake_message_bus bus;
+  core::topic_builder topics{"netstab", "a1"};
+  core::fake_clock clock;
+  mqtt_sink sink;
+};
+
+TEST(MqttSink, SamplesGoOutWithTheirQosUnretainedUnlessTurnedOffPerTarget) {
+  sink_fixture f;
+  fake_target on(spec_of("127.0.0.1", 1s));
+  fake_target off(spec_of("127.0.0.2", 1s, false));
+  f.sink.on_sample(on, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(off, ok_sample(0, f.clock.now()));
+  const auto samples = f.bus.on_topic("netstab/a1/targets/127.0.0.1/sample");
+  ASSERT_EQ(samples.size(), 1U);
+  EXPECT_EQ(samples[0].qos, 0);
+  EXPECT_FALSE(samples[0].retain);
+  EXPECT_NE(samples[0].payload.find("\"seq\":0"), std::string::npos) << samples[0].payload;
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/sample").empty());
+  // Statistics still go out for a target without per-sample publishing.
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").size(), 1U);
+}
+
+TEST(MqttSink, StatisticsOncePerTargetIntervalByDefault) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 1s));
+  // Five samples a second (as if replies of a faster target arrived): statistics still once a second.
+  for (std::uint32_t i = 0; i < 25; ++i) {
+    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
+    f.clock.advance(200ms);
+  }
+  const auto stats = f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats");
+  EXPECT_EQ(stats.size(), 5U);
+  for (const auto& m : stats) {
+    EXPECT_EQ(m.qos, 1);
+    EXPECT_TRUE(m.retain);
+  }
+}
+
+TEST(MqttSink, StatisticsEveryConfiguredPeriod) {
+  mqtt_sink::options o;
+  o.publish_interval = 2s;
+  sink_fixture f(o);
+  fake_target t(spec_of("127.0.0.1", 200ms));
+  for (std::uint32_t i = 0; i < 50; ++i) {  // 10 s of samples at 200 ms
+    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
+    f.clock.advance(200ms);
+  }
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 5U);
+}
+
+TEST(MqttSink, StatusChangePublishesStatisticsAtOnceAndAnEvent) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 10s));
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  ASSERT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 1U);
+  f.clock.advance(100ms);
+  core::monitor_event e{core::monitor_event::kind::status_change, core::health::ok, core::health::bad, "loss", {}};
+  f.sink.on_monitor_event(t, e);
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 2U) << "not held back to the next period";
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"status_change\""), std::string::npos) << events[0].payload;
+  EXPECT_FALSE(events[0].retain);
+}
+
+TEST(MqttSink, IncidentEventsRepublishTheRetainedIncidentList) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 1s));
+  core::monitor_event e{core::monitor_event::kind::incident_start, core::health::ok, core::health::bad, "timeouts", {}};
+  f.sink.on_monitor_event(t, e);
+  const auto inc = f.bus.on_topic("netstab/a1/targets/127.0.0.1/incidents");
+  ASSERT_EQ(inc.size(), 1U);
+  EXPECT_TRUE(inc[0].retain);
+  EXPECT_NE(inc[0].payload.find("\"incidents\":"), std::string::npos) << inc[0].payload;
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/events").size(), 1U);
+}
+
+TEST(MqttSink, RemovedTargetClearsEveryRetainedTopicOfIt) {
+  sink_fixture f;
+  core::monitor_config mc;
+  mc.extra_windows = {10s};
+  fake_target t(spec_of("10.0.0.1", 1s), mc);
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  f.bus.clear();
+  f.sink.on_target_event(t, target_event::removed, "");
+  for (const std::string topic : {"netstab/a1/targets/10.0.0.1/stats", "netstab/a1/targets/10.0.0.1/stats/10s",
+                                  "netstab/a1/targets/10.0.0.1/incidents"}) {
+    const auto m = f.bus.on_topic(topic);
+    ASSERT_EQ(m.size(), 1U) << topic;
+    EXPECT_TRUE(m[0].payload.empty()) << topic;
+    EXPECT_TRUE(m[0].retain) << topic;
+  }
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"target_removed\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace netstab::service
