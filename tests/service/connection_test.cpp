@@ -156,3 +156,34 @@ TEST(Connection, StatisticsCadence) {
 
 }  // namespace
 }  // namespace netstab::test
+
+namespace netstab::test {
+namespace {
+
+// A broker that demands client certificates: netstab with its certificate and key connects; without them the
+// broker refuses the handshake and netstab keeps retrying without publishing.
+TEST(Connection, TlsClientCertificateAndKey) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.tls = true;
+  mo.require_client_cert = true;
+  mosquitto_broker broker(mo);
+  mqtt_test_client sub(watcher(broker, "cert-watch"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/+/targets/+/sample"));
+  auto with = start_agent(broker.tls_url(), "cert1",
+                          {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()},
+                           {"NETSTAB_MQTT_TLS_CERT_FILE", broker.client_cert_file()},
+                           {"NETSTAB_MQTT_TLS_KEY_FILE", broker.client_key_file()}});
+  auto without = start_agent(broker.tls_url(), "cert2", {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()}});
+  ASSERT_TRUE(sub.wait_count("netstab/cert1/targets/127.0.0.1/sample", 3, 10s)) << with->log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(sub.on_topic("netstab/cert2/targets/127.0.0.1/sample").empty()) << without->log();
+  with->signal(SIGTERM);
+  without->signal(SIGTERM);
+  EXPECT_EQ(with->wait(3s), 0) << with->log();
+  EXPECT_EQ(without->wait(3s), 0) << without->log();
+}
+
+}  // namespace
+}  // namespace netstab::test

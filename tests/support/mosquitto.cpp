@@ -150,6 +150,8 @@ std::string mosquitto_broker::url() const { return "mqtt://127.0.0.1:" + std::to
 std::string mosquitto_broker::tls_url() const { return "mqtts://localhost:" + std::to_string(tls_port_); }
 std::string mosquitto_broker::ca_file() const { return dir_ + "/ca.crt"; }
 std::string mosquitto_broker::other_ca_file() const { return dir_ + "/other_ca.crt"; }
+std::string mosquitto_broker::client_cert_file() const { return dir_ + "/client.crt"; }
+std::string mosquitto_broker::client_key_file() const { return dir_ + "/client.key"; }
 std::string mosquitto_broker::log() const { return read_file(dir_ + "/mosquitto.log"); }
 
 void mosquitto_broker::make_certificates() const {
@@ -172,6 +174,9 @@ void mosquitto_broker::make_certificates() const {
   req({"openssl", "req"}, {"-keyout", dir_ + "/server.key", "-out", dir_ + "/server.csr", "-subj", "/CN=localhost"});
   ok({"openssl", "x509", "-req", "-in", dir_ + "/server.csr", "-CA", dir_ + "/ca.crt", "-CAkey", dir_ + "/ca.key",
       "-CAcreateserial", "-out", dir_ + "/server.crt", "-days", "2", "-extfile", ext});
+  req({"openssl", "req"}, {"-keyout", dir_ + "/client.key", "-out", dir_ + "/client.csr", "-subj", "/CN=netstab-client"});
+  ok({"openssl", "x509", "-req", "-in", dir_ + "/client.csr", "-CA", dir_ + "/ca.crt", "-CAkey", dir_ + "/ca.key",
+      "-CAcreateserial", "-out", dir_ + "/client.crt", "-days", "2"});
 }
 
 void mosquitto_broker::write_config() const {
@@ -184,6 +189,7 @@ void mosquitto_broker::write_config() const {
   if (opts_.tls) {
     conf << "listener " << tls_port_ << " 127.0.0.1\n";
     conf << "cafile " << dir_ << "/ca.crt\ncertfile " << dir_ << "/server.crt\nkeyfile " << dir_ << "/server.key\n";
+    if (opts_.require_client_cert) conf << "require_certificate true\n";
   }
   if (opts_.websockets) conf << "listener " << ws_port_ << " 127.0.0.1\nprotocol websockets\n";
   if (opts_.require_password) {

@@ -32,6 +32,7 @@ struct mosquitto_options {
   std::string user = "netstab";
   std::string password = "s3cret";
   bool tls = false;               // TLS listener on tls_port(); certificate for "localhost" and 127.0.0.1
+  bool require_client_cert = false;  // with tls: the listener demands a client certificate signed by ca_file()
   bool websockets = false;        // websockets listener on ws_port() (if mosquitto was built with it)
   bool persistence = false;       // keep sessions and queued messages (QoS 0 too) across stop/start
 };
@@ -51,6 +52,8 @@ class mosquitto_broker {
   std::string tls_url() const;   // "mqtts://localhost:<tls_port>"
   std::string ca_file() const;   // CA that signed the broker's certificate
   std::string other_ca_file() const;  // an unrelated CA (for "wrong CA" tests)
+  std::string client_cert_file() const;  // a client certificate signed by ca_file() (CN netstab-client)
+  std::string client_key_file() const;
   const std::string& dir() const { return dir_; }
   std::string log() const;       // the broker's log so far
 
