@@ -81,11 +81,20 @@ void netlab::setup(const std::vector<std::string>& responder_args) {
   }
   // The TUN is a point-to-point link without neighbour discovery: local addresses plus host routes to the
   // emulated host. nodad makes the IPv6 address usable at once instead of after duplicate detection.
-  must({"ip", "-n", name_, "addr", "add", std::string(local_v4) + "/32", "dev", tun_});
-  must({"ip", "-n", name_, "-6", "addr", "add", std::string(local_v6) + "/128", "dev", tun_, "nodad"});
+  set_link(true);
+}
+
+void netlab::set_link(bool up) const {
+  if (!up) {
+    must({"ip", "-n", name_, "link", "set", tun_, "down"});
+    return;
+  }
+  // replace rather than add: after a link down the kernel may or may not have kept each of these.
+  must({"ip", "-n", name_, "addr", "replace", std::string(local_v4) + "/32", "dev", tun_});
+  must({"ip", "-n", name_, "-6", "addr", "replace", std::string(local_v6) + "/128", "dev", tun_, "nodad"});
   must({"ip", "-n", name_, "link", "set", tun_, "up"});
-  must({"ip", "-n", name_, "route", "add", std::string(host_v4) + "/32", "dev", tun_, "src", local_v4});
-  must({"ip", "-n", name_, "-6", "route", "add", std::string(host_v6) + "/128", "dev", tun_, "src", local_v6});
+  must({"ip", "-n", name_, "route", "replace", std::string(host_v4) + "/32", "dev", tun_, "src", local_v4});
+  must({"ip", "-n", name_, "-6", "route", "replace", std::string(host_v6) + "/128", "dev", tun_, "src", local_v6});
 }
 
 void netlab::teardown() noexcept {
@@ -136,8 +145,19 @@ netstab_output run_netstab(const netlab& lab, const std::vector<std::string>& ar
   argv.push_back(netstab_binary());
   argv.insert(argv.end(), args.begin(), args.end());
   argv.emplace_back("--json");
+  return parse_netstab_output(lab.exec(argv, timeout));
+}
+
+std::vector<std::string> netstab_command(const netlab& lab, const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"ip", "netns", "exec", lab.name(), netstab_binary()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  argv.emplace_back("--json");
+  return argv;
+}
+
+netstab_output parse_netstab_output(run_result raw) {
   netstab_output out;
-  out.raw = lab.exec(argv, timeout);
+  out.raw = std::move(raw);
   std::istringstream lines(out.raw.out);
   std::string line;
   while (std::getline(lines, line)) {
@@ -151,6 +171,8 @@ netstab_output run_netstab(const netlab& lab, const std::vector<std::string>& ar
       out.samples.push_back(std::move(j));
     } else if (j.value("type", "") == "stats") {
       out.stats.push_back(std::move(j));
+    } else if (j.value("type", "") == "event") {
+      out.events.push_back(std::move(j));
     }
   }
   return out;

@@ -31,6 +31,12 @@ class netlab {
   ~netlab();
 
   const std::string& name() const { return name_; }
+  const std::string& tun() const { return tun_; }
+
+  // Takes the TUN link down or brings it back up. Down makes the kernel delete the routes through the device
+  // (so sends to the emulated host fail at once); up restores the addresses and host routes of setup.
+  // Throws std::runtime_error when an ip command fails.
+  void set_link(bool up) const;
 
   // Runs argv inside the namespace (`ip netns exec NAME argv...`) and captures its output.
   run_result exec(const std::vector<std::string>& argv,
@@ -54,8 +60,16 @@ struct netstab_output {
   run_result raw;
   std::vector<nlohmann::json> samples;
   std::vector<nlohmann::json> stats;
+  std::vector<nlohmann::json> events;
   std::vector<std::string> bad_lines;  // stdout lines that are not JSON objects
 };
+
+// Splits netstab's --json stdout into samples, stats and events.
+netstab_output parse_netstab_output(run_result raw);
+
+// The argv that runs netstab with args (and --json) inside the lab's namespace as root, for a caller that
+// needs to act while it runs (e.g. through a child).
+std::vector<std::string> netstab_command(const netlab& lab, const std::vector<std::string>& args);
 
 // Runs ${NETSTAB_BINARY_DIR}/service/netstab with args (and --json) inside the lab's namespace. With
 // `unprivileged`, it first allows ICMP datagram sockets for every group in the namespace

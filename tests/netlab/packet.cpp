@@ -166,4 +166,104 @@ void build_unreachable(std::span<const std::byte> packet, const address& from, s
   }
 }
 
+namespace {
+
+bool is_v4(std::span<const std::byte> packet) { return (std::to_integer<unsigned>(packet[0]) >> 4U) == 4; }
+
+std::size_t ip_header_size(std::span<const std::byte> packet) { return is_v4(packet) ? ipv4_header : ipv6_header; }
+
+// Recomputes the IPv4 header checksum and the ICMP / ICMPv6 checksum of a whole packet built here (option-less
+// IPv4 header or ICMPv6 directly after the fixed IPv6 header), after its fields were changed.
+void refresh_checksums(std::vector<std::byte>& p) {
+  const auto message = std::span(p).subspan(ip_header_size(p));
+  if (is_v4(p)) {
+    set_ipv4_checksum(std::span(p).first(ipv4_header));
+    icmp::store_be16(message.data() + 2, 0);
+    icmp::store_be16(message.data() + 2, icmp::internet_checksum(message));
+  } else {
+    address src{};
+    address dst{};
+    std::copy_n(p.begin() + 8, 16, src.begin());
+    std::copy_n(p.begin() + 24, 16, dst.begin());
+    set_icmpv6_checksum(message, src, dst);
+  }
+}
+
+// Sets the length fields of a packet built here to its current size.
+void refresh_lengths(std::vector<std::byte>& p) {
+  if (is_v4(p)) {
+    icmp::store_be16(p.data() + 2, static_cast<std::uint16_t>(p.size()));
+  } else {
+    icmp::store_be16(p.data() + 4, static_cast<std::uint16_t>(p.size() - ipv6_header));
+  }
+}
+
+// Flips every bit of the byte at `offset` into the ICMP message, when the message is that long.
+void flip_message_byte(std::vector<std::byte>& p, std::size_t offset) {
+  const std::size_t at = ip_header_size(p) + offset;
+  if (at < p.size()) {
+    p[at] ^= std::byte{0xff};
+  }
+}
+
+}  // namespace
+
+void build_flood_packet(std::span<const std::byte> packet, flood_kind k, std::vector<std::byte>& out) {
+  // Offsets into the ICMP message: id at 4, then netstab's payload: magic (8), cookie (12), token (20).
+  constexpr std::size_t id_offset = 4;
+  constexpr std::size_t cookie_offset = icmp::header_size + 4;
+  constexpr std::size_t token_offset = icmp::header_size + 12;
+  constexpr std::size_t truncated_payload = 12;
+  switch (k) {
+    case flood_kind::foreign_id:
+      build_echo_reply(packet, out);
+      flip_message_byte(out, id_offset);
+      refresh_checksums(out);
+      return;
+    case flood_kind::wrong_cookie:
+      build_echo_reply(packet, out);
+      flip_message_byte(out, cookie_offset);
+      refresh_checksums(out);
+      return;
+    case flood_kind::wrong_token:
+      build_echo_reply(packet, out);
+      flip_message_byte(out, token_offset);
+      refresh_checksums(out);
+      return;
+    case flood_kind::truncated:
+      build_echo_reply(packet, out);
+      out.resize(std::min(out.size(), ip_header_size(out) + icmp::header_size + truncated_payload));
+      refresh_lengths(out);
+      refresh_checksums(out);
+      return;
+    case flood_kind::bad_checksum: {
+      build_echo_reply(packet, out);
+      const std::size_t at = ip_header_size(out) + 2;
+      out[at] ^= std::byte{0x5a};
+      return;
+    }
+    case flood_kind::foreign_source: {
+      build_echo_reply(packet, out);
+      // The reply's source field: bytes 12..15 (v4) or 8..23 (v6); its last byte is incremented.
+      const std::size_t last = is_v4(out) ? 15 : 23;
+      out[last] = static_cast<std::byte>(std::to_integer<unsigned>(out[last]) + 1U);
+      refresh_checksums(out);
+      return;
+    }
+    case flood_kind::foreign_error: {
+      std::vector<std::byte> quoted(packet.begin(), packet.end());
+      flip_message_byte(quoted, id_offset);
+      refresh_checksums(quoted);
+      address from{};
+      if (is_v4(quoted)) {
+        std::copy_n(quoted.begin() + 16, 4, from.begin());
+      } else {
+        std::copy_n(quoted.begin() + 24, 16, from.begin());
+      }
+      build_unreachable(quoted, from, out);
+      return;
+    }
+  }
+}
+
 }  // namespace netstab::netlab

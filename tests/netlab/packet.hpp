@@ -42,4 +42,29 @@ void build_echo_reply(std::span<const std::byte> packet, std::vector<std::byte>&
 // capped to 1280 bytes), into out.
 void build_unreachable(std::span<const std::byte> packet, const address& from, std::vector<std::byte>& out);
 
+// The hostile packets of the responder's flood (--flood K), each derived from one echo request so that it looks
+// as close as possible to the real reply while being something the prober must ignore:
+//   foreign_id      an echo reply with another identifier (another pinger's reply)
+//   wrong_cookie    the request's identifier and sequence, but the payload's cookie changed (another netstab)
+//   wrong_token     identifier, sequence and cookie right, the probe-slot token changed
+//   truncated       the reply cut after 12 bytes of payload (magic and part of the cookie), lengths consistent
+//   bad_checksum    the exact reply with its ICMP checksum corrupted
+//   foreign_source  the exact reply, but from another address (the emulated host's address + 1)
+//   foreign_error   a destination unreachable from the emulated host quoting a request with another identifier
+enum class flood_kind : std::uint8_t {
+  foreign_id,
+  wrong_cookie,
+  wrong_token,
+  truncated,
+  bad_checksum,
+  foreign_source,
+  foreign_error,
+};
+inline constexpr std::size_t flood_kind_count = 7;
+
+// Builds the flood packet of kind k for the request packet `packet` (which parse_request accepted) into out.
+// Every packet except bad_checksum carries valid IP and ICMP checksums, so only the prober's own matching can
+// reject it.
+void build_flood_packet(std::span<const std::byte> packet, flood_kind k, std::vector<std::byte>& out);
+
 }  // namespace netstab::netlab

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstdint>
+#include <iterator>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -137,6 +140,83 @@ TEST(NetlabPacket, UnreachableQuoteIsCappedAt576BytesForV4) {
   ASSERT_TRUE(d.has_value());
   EXPECT_TRUE(d->has_netstab_payload);
   EXPECT_EQ(d->seq32, 5U);
+}
+
+// Whether the ICMP(v6) checksum of a whole packet built by the responder is right (v6: over the pseudo header).
+bool checksum_ok(const std::vector<std::byte>& p) {
+  const bool v4 = (std::to_integer<unsigned>(p[0]) >> 4U) == 4;
+  const auto message = std::span<const std::byte>(p).subspan(v4 ? 20 : 40);
+  std::uint32_t pseudo = 0;
+  if (!v4) {
+    pseudo = icmp::icmpv6_pseudo_header_sum(std::span<const std::byte, 16>(p.data() + 8, 16),
+                                            std::span<const std::byte, 16>(p.data() + 24, 16),
+                                            static_cast<std::uint32_t>(message.size()));
+  }
+  return icmp::internet_checksum(message, pseudo) == 0;
+}
+
+struct flood_case {
+  flood_kind kind;
+  bool checksum_valid;
+  icmp::kind what;
+  std::uint16_t id;
+  bool has_payload;
+  std::uint64_t cookie;
+  std::uint32_t token;
+  std::size_t v4_length;  // the whole packet's size
+  std::size_t v6_length;
+  const char* v4_source;
+  const char* v6_source;
+};
+
+// Each flood packet differs from the real reply (id 0x1d06, cookie 0x0123456789abcdef, token 7, from the emulated
+// host) in exactly the one way its kind names.
+TEST(NetlabPacket, FloodPacketsDifferFromTheReplyInOneWayEach) {
+  const flood_case cases[] = {
+      {flood_kind::foreign_id, true, icmp::kind::echo_reply, 0xe206, true, 0x0123456789abcdefU, 7, 56, 76, "198.18.0.2",
+       "2001:2::2"},
+      {flood_kind::wrong_cookie, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU ^ (0xffULL << 56U),
+       7, 56, 76, "198.18.0.2", "2001:2::2"},
+      {flood_kind::wrong_token, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU, 0xff000007U, 56, 76,
+       "198.18.0.2", "2001:2::2"},
+      {flood_kind::truncated, true, icmp::kind::echo_reply, 0x1d06, false, 0, 0, 40, 60, "198.18.0.2", "2001:2::2"},
+      {flood_kind::bad_checksum, false, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU, 7, 56, 76,
+       "198.18.0.2", "2001:2::2"},
+      {flood_kind::foreign_source, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU, 7, 56, 76,
+       "198.18.0.3", "2001:2::3"},
+      {flood_kind::foreign_error, true, icmp::kind::dest_unreachable, 0xe206, true, 0x0123456789abcdefU, 7, 84, 124,
+       "198.18.0.2", "2001:2::2"},
+  };
+  static_assert(std::size(cases) == flood_kind_count);
+  for (const auto& c : cases) {
+    for (const bool v4 : {true, false}) {
+      SCOPED_TRACE(::testing::Message() << "kind " << static_cast<int>(c.kind) << (v4 ? " v4" : " v6"));
+      std::vector<std::byte> out;
+      build_flood_packet(from_hex(v4 ? request_v4 : request_v6), c.kind, out);
+      ASSERT_EQ(out.size(), v4 ? c.v4_length : c.v6_length);
+      EXPECT_EQ(checksum_ok(out), c.checksum_valid);
+      // decode verifies v4 checksums only (the kernel verifies v6 ones).
+      const auto d = icmp::decode(v4 ? icmp::family::v4 : icmp::family::v6, out, true);
+      if (v4 && !c.checksum_valid) {
+        ASSERT_FALSE(d.has_value());
+        EXPECT_EQ(d.error(), icmp::decode_error::bad_checksum);
+      } else {
+        ASSERT_TRUE(d.has_value());
+        EXPECT_EQ(d->what, c.what);
+        EXPECT_EQ(d->id, c.id);
+        EXPECT_EQ(d->seq16, 2);
+        EXPECT_EQ(d->has_netstab_payload, c.has_payload);
+        EXPECT_EQ(d->has_quoted_echo, c.what == icmp::kind::dest_unreachable);
+        if (c.has_payload) {
+          EXPECT_EQ(d->cookie, c.cookie);
+          EXPECT_EQ(d->token, c.token);
+        }
+      }
+      address src{};
+      std::copy_n(out.begin() + (v4 ? 12 : 8), v4 ? 4 : 16, src.begin());
+      EXPECT_EQ(src, addr(v4 ? c.v4_source : c.v6_source));
+    }
+  }
 }
 
 }  // namespace

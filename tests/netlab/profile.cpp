@@ -83,8 +83,13 @@ delay_spec parse_delay(std::string_view text) {
     d.shape = delay_shape::normal;
     d.a_ms = parse_number(parts[1], "--delay normal");
     d.b_ms = parse_number(parts[2], "--delay normal");
+  } else if (parts[0] == "cycle" && parts.size() >= 2) {
+    d.shape = delay_shape::cycle;
+    for (std::size_t i = 1; i < parts.size(); ++i) {
+      d.cycle_ms.push_back(parse_number(parts[i], "--delay cycle"));
+    }
   } else {
-    throw std::invalid_argument("--delay: expected fixed:MS, uniform:A:B or normal:MEAN:SD, got '" +
+    throw std::invalid_argument("--delay: expected fixed:MS, uniform:A:B, normal:MEAN:SD or cycle:MS:MS..., got '" +
                                 std::string(text) + "'");
   }
   return d;
@@ -133,6 +138,8 @@ profile parse_profile(std::span<const std::string_view> args) {
         throw std::invalid_argument("--timing: expected tap or read");
       }
       p.tap_timestamps = v == "tap";
+    } else if (a == "--flood") {
+      p.flood = static_cast<std::uint32_t>(parse_count(value(i), "--flood"));
     } else if (a == "--realtime") {
       p.realtime = true;
     } else {
@@ -171,6 +178,11 @@ nanos delay_source::next() {
       std::normal_distribution<double> dist(spec_.a_ms, spec_.b_ms);
       const double v = dist(engine_);
       return from_ms(v < 0.0 ? 0.0 : v);
+    }
+    case delay_shape::cycle: {
+      const double v = spec_.cycle_ms[next_in_cycle_];
+      next_in_cycle_ = (next_in_cycle_ + 1) % spec_.cycle_ms.size();
+      return from_ms(v);
     }
   }
   return nanos{0};

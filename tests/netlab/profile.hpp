@@ -17,13 +17,15 @@ namespace netstab::netlab {
 
 using nanos = std::chrono::nanoseconds;
 
-enum class delay_shape : std::uint8_t { fixed, uniform, normal };
+enum class delay_shape : std::uint8_t { fixed, uniform, normal, cycle };
 
 // fixed: a_ms. uniform: a_ms..b_ms. normal: mean a_ms, standard deviation b_ms (negative draws become 0).
+// cycle: the delays of cycle_ms in turn, one per reply (so replies can be made to overtake each other).
 struct delay_spec {
   delay_shape shape = delay_shape::fixed;
   double a_ms = 0.0;
   double b_ms = 0.0;
+  std::vector<double> cycle_ms;  // cycle only; never empty for it
 };
 
 enum class action_kind : std::uint8_t { reply, loss, duplicate, late, unreachable };
@@ -49,20 +51,24 @@ struct profile {
   // stack towards the TUN, read from a packet socket on the device, so the responder's own wake-up latency is
   // not added to the emulated delay. read: the monotonic clock right after read() on the TUN.
   bool tap_timestamps = true;
+  // For every echo request to the emulated host, this many hostile packets (see flood_kind) are written towards
+  // the prober at once, before the real reply is due, cycling through the kinds.
+  std::uint32_t flood = 0;
 };
 
 // Parses the responder's arguments (without the program name):
 //   --tun NAME --host ADDR (repeatable; default 198.18.0.2 and 2001:2::2)
 //   --delay fixed:MS | uniform:A:B | normal:MEAN:SD   --seed N
 //   --pattern ok,ok,loss,dup,late:1500,unreach   --loss-every N   --dup-gap MS   --index arrival|seq
-//   --spin-us N   --realtime   --timing tap|read
+//   --spin-us N   --realtime   --timing tap|read   --flood K
 // Throws std::invalid_argument with a message naming the bad argument.
 profile parse_profile(std::span<const std::string_view> args);
 
 // Parses one pattern list like "ok,loss,dup,late:1500,unreach". Throws std::invalid_argument.
 std::vector<action> parse_pattern(std::string_view text);
 
-// Parses "fixed:20", "uniform:10:30" or "normal:20:2". Throws std::invalid_argument.
+// Parses "fixed:20", "uniform:10:30", "normal:20:2" or "cycle:60:5" (any number of delays). Throws
+// std::invalid_argument.
 delay_spec parse_delay(std::string_view text);
 
 // What to do with the request of the given index (0-based).
@@ -77,6 +83,7 @@ class delay_source {
  private:
   delay_spec spec_;
   std::mt19937_64 engine_;
+  std::size_t next_in_cycle_ = 0;
 };
 
 }  // namespace netstab::netlab

@@ -55,10 +55,27 @@ TEST(NetlabProfile, RejectsBadArguments) {
       {{"--delay", "fixed:x"}},        {{"--pattern", "ok,boom"}},    {{"--pattern", "late:"}},
       {{"--host", "not-an-address"}},  {{"--seed"}},                  {{"--index", "random"}},
       {{"--tun", "a-name-longer-than-15"}}, {{"--frobnicate"}},
+      {{"--delay", "cycle"}},          {{"--delay", "cycle:5:"}},     {{"--flood", "-3"}},
+      {{"--flood"}},
   };
   for (const auto& c : cases) {
     EXPECT_THROW(parse_profile(c.args), std::invalid_argument) << c.args[0] << ' ' << c.args.back();
   }
+}
+
+TEST(NetlabProfile, CycleDelayRepeatsItsDelaysInTurn) {
+  const profile p = parse({"--delay", "cycle:60:5:0.5"});
+  ASSERT_EQ(p.delay.shape, delay_shape::cycle);
+  delay_source d(p.delay, p.seed);
+  const double want_ms[] = {60.0, 5.0, 0.5, 60.0, 5.0, 0.5, 60.0};
+  for (const double ms : want_ms) {
+    EXPECT_EQ(d.next(), nanos(static_cast<std::int64_t>(ms * 1e6)));
+  }
+}
+
+TEST(NetlabProfile, FloodCountIsParsed) {
+  EXPECT_EQ(parse({}).flood, 0U);
+  EXPECT_EQ(parse({"--flood", "21"}).flood, 21U);
 }
 
 TEST(NetlabProfile, FixedDelayIsExact) {

@@ -1,8 +1,9 @@
 // netlab_responder: the emulated remote host. Opens a TUN device (IFF_TUN | IFF_NO_PI) by name in the current
 // network namespace, reads IP packets, and answers ICMP echo requests addressed to the emulated host's
 // addresses according to a profile (see profile.hpp): delay distribution, loss, duplicates, late replies, ICMP
-// unreachable. Replies wait in a min-heap ordered by due time; the loop sleeps on a timerfd (CLOCK_MONOTONIC)
-// until spin before the earliest due time, then busy-waits to the exact time, so the injected delay is accurate
+// unreachable, and optionally a flood of foreign and malformed ICMP written at each request (--flood). Replies
+// wait in a min-heap ordered by due time; the loop sleeps on a timerfd (CLOCK_MONOTONIC) until spin before the
+// earliest due time, then busy-waits to the exact time, so the injected delay is accurate
 // to a few microseconds even where timer wake-ups are coarse. A request's time is the kernel's timestamp of
 // the packet leaving the stack towards the TUN (read from a packet socket on the device: its outgoing copies),
 // so the responder's own wake-up latency is not added to the delay; --timing read uses the time after read().
@@ -96,6 +97,8 @@ struct counters {
   std::uint64_t unreachable = 0;
   std::uint64_t ignored = 0;  // packets that were not echo requests to the emulated host
   std::uint64_t write_errors = 0;
+  std::uint64_t flood = 0;  // hostile packets written (--flood), not counted in replies
+  std::uint64_t flood_write_errors = 0;
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -274,6 +277,7 @@ class responder {
       return;
     }
     ++counters_.requests;
+    write_flood(packet);
     const std::uint64_t index = profile_.index_by_seq ? r->seq16 : arrivals_[r->dst]++;
     const action a = action_for(profile_, index);
     switch (a.what) {
@@ -305,6 +309,21 @@ class responder {
           schedule(now + d + profile_.dup_gap, scratch_);
         }
         return;
+      }
+    }
+  }
+
+  // Writes profile_.flood hostile packets derived from this request at once, cycling through the kinds across
+  // requests too, so every kind is sent equally often over a run.
+  void write_flood(std::span<const std::byte> packet) {
+    for (std::uint32_t i = 0; i < profile_.flood; ++i) {
+      const auto k = static_cast<flood_kind>(next_flood_kind_);
+      next_flood_kind_ = (next_flood_kind_ + 1) % flood_kind_count;
+      build_flood_packet(packet, k, flood_scratch_);
+      if (::write(tun_fd_, flood_scratch_.data(), flood_scratch_.size()) < 0) {
+        ++counters_.flood_write_errors;
+      } else {
+        ++counters_.flood;
       }
     }
   }
@@ -374,6 +393,8 @@ class responder {
         {"unreachable", counters_.unreachable},
         {"ignored", counters_.ignored},
         {"write_errors", counters_.write_errors},
+        {"flood", counters_.flood},
+        {"flood_write_errors", counters_.flood_write_errors},
         {"pending", heap_.size()},
         {"delay_ms", delay},
         {"injected", injected_ms_},
@@ -397,6 +418,8 @@ class responder {
   int signal_fd_ = -1;
   std::array<std::byte, 65536> buffer_{};
   std::vector<std::byte> scratch_;
+  std::vector<std::byte> flood_scratch_;
+  std::size_t next_flood_kind_ = 0;
   std::priority_queue<pending_reply, std::vector<pending_reply>, later_first> heap_;
   std::uint64_t next_order_ = 0;
   std::map<address, std::uint64_t> arrivals_;
