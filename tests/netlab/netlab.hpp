@@ -13,9 +13,14 @@
 #include <string>
 #include <vector>
 
-#include "tests/netlab/process.hpp"
+#include "tests/support/process.hpp"
 
 namespace netstab::netlab {
+
+// The child-process helpers are shared with the other test suites (tests/support/process.hpp).
+using test::child;
+using test::run;
+using test::run_result;
 
 inline constexpr const char* local_v4 = "198.18.0.1";
 inline constexpr const char* host_v4 = "198.18.0.2";

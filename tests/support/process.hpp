@@ -1,6 +1,7 @@
 #pragma once
-// Child processes for the netlab tests: run a command to completion capturing its output, or keep a long-lived
-// child (the responder) whose stdout is read line by line. Used from the test thread only.
+// Child processes for tests: run a command to completion capturing its output, keep a long-lived child whose
+// stdout is read line by line (the netlab responder), and the spawn and reap steps under both and under
+// child_process.hpp. Used from the test thread only.
 #include <sys/types.h>
 
 #include <chrono>
@@ -8,7 +9,18 @@
 #include <string>
 #include <vector>
 
-namespace netstab::netlab {
+namespace netstab::test {
+
+// Starts argv (argv[0] is looked up in PATH unless it holds a '/') with stdin from /dev/null and the given
+// stdout and stderr (-1 keeps ours). env, when given, replaces the environment ("NAME=value" strings).
+// Throws std::runtime_error when the process cannot be started.
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, const std::vector<std::string>* env = nullptr);
+
+// The exit status of a waitpid status: the exit code, or 128 + signal when killed by a signal.
+int decode_status(int status);
+
+// Waits for pid up to timeout; returns its decoded status, or nullopt while it still runs.
+std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout);
 
 struct run_result {
   int exit_code = -1;  // the exit status, or 128 + signal when killed by a signal
@@ -50,4 +62,4 @@ class child {
   std::string buffered_;
 };
 
-}  // namespace netstab::netlab
+}  // namespace netstab::test

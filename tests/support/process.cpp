@@ -1,4 +1,4 @@
-#include "tests/netlab/process.hpp"
+#include "tests/support/process.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -15,7 +15,7 @@
 
 extern char** environ;
 
-namespace netstab::netlab {
+namespace netstab::test {
 
 namespace {
 
@@ -34,8 +34,9 @@ pipe_pair make_pipe() {
   return {fds[0], fds[1]};
 }
 
-// Spawns argv with the given stdout and stderr (-1 keeps ours); stdin is /dev/null.
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
+}  // namespace
+
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, const std::vector<std::string>* env) {
   std::vector<char*> cargv;
   cargv.reserve(argv.size() + 1);
   for (const auto& a : argv) {
@@ -52,7 +53,12 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd) {
     posix_spawn_file_actions_adddup2(&actions, err_fd, 2);
   }
   pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), environ);
+  std::vector<char*> cenv;
+  if (env != nullptr) {
+    for (const auto& e : *env) cenv.push_back(const_cast<char*>(e.c_str()));
+    cenv.push_back(nullptr);
+  }
+  const int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), env != nullptr ? cenv.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
@@ -70,7 +76,6 @@ int decode_status(int status) {
   return -1;
 }
 
-// Waits for pid up to timeout; returns the decoded status, or nullopt when it is still running.
 std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   const auto deadline = clock_type::now() + timeout;
   for (;;) {
@@ -89,7 +94,6 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
   }
 }
 
-}  // namespace
 
 run_result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   pipe_pair out = make_pipe();
@@ -218,4 +222,4 @@ std::string child::stop(int sig, std::chrono::milliseconds timeout, int& exit_co
   return rest;
 }
 
-}  // namespace netstab::netlab
+}  // namespace netstab::test
