@@ -1,0 +1,571 @@
+// Faults injected into a running netstab (the real binary, a real mosquitto):
+// the broker frozen with SIGSTOP past the keep-alive, the outbox overflowing
+// during a broker outage, a host name whose address changes and one that does
+// not resolve, a read-only agent (control.enabled = false), and credentials
+// that must never show up in the log, the state or --print-config.
+// Probes go to loopback only; name lookups never leave the host (netstab runs
+// in a mount namespace of its own with its own /etc/hosts and nsswitch.conf).
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/support/child_process.hpp"
+#include "tests/support/mosquitto.hpp"
+#include "tests/support/privileges.hpp"
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using netstab::test::child_process;
+using netstab::test::mosquitto_broker;
+using netstab::test::mosquitto_options;
+using netstab::test::mqtt_test_client;
+using netstab::test::received_message;
+
+namespace {
+
+std::string temp_dir() {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "netstab-fault-XXXXXX").string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
+  return tmpl;
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+// A file is rewritten in place (same inode), so a bind mount of it sees the new content.
+void rewrite_in_place(const std::string& path, const std::string& text) {
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+}
+
+// One netstab process with its log in a temp dir. With binds, it runs in a
+// private mount namespace where each (file, target) pair is bind-mounted first.
+struct agent {
+  agent(const std::string& broker_url, const std::string& id, std::vector<std::string> extra,
+        std::map<std::string, std::string> env = {},
+        const std::vector<std::pair<std::string, std::string>>& binds = {})
+      : dir(temp_dir()) {
+    std::vector<std::string> argv;
+    if (!binds.empty()) {
+      // sh -c 'mount --bind "$1" "$2" && ... && exec "$@"' with the pairs shifted off first.
+      std::string script;
+      for (std::size_t i = 0; i < binds.size(); ++i) script += R"(mount --bind "$1" "$2" && shift 2 && )";
+      script += R"(exec "$@")";
+      argv = {"/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", script, "sh"};
+      for (const auto& [from, to] : binds) {
+        argv.push_back(from);
+        argv.push_back(to);
+      }
+    }
+    const std::vector<std::string> own{netstab::test::netstab_binary(), "--broker", broker_url, "--agent", id,
+                                       "--log-level", "debug"};
+    argv.insert(argv.end(), own.begin(), own.end());
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
+    env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
+    env.emplace("NETSTAB_MQTT_RECONNECT_MAX_S", "2");
+    proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
+  }
+  ~agent() {
+    proc.reset();
+    std::filesystem::remove_all(dir);
+  }
+  agent(const agent&) = delete;
+  agent& operator=(const agent&) = delete;
+  std::string dir;
+  std::unique_ptr<child_process> proc;
+};
+
+mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::string& id, int version = 5) {
+  mqtt_test_client::options o;
+  o.port = b.port();
+  o.client_id = id;
+  o.version = version;
+  return o;
+}
+
+std::vector<json> json_on(const mqtt_test_client& c, const std::string& topic) {
+  std::vector<json> out;
+  for (const auto& m : c.on_topic(topic)) {
+    if (!m.payload.empty()) out.push_back(json::parse(m.payload));
+  }
+  return out;
+}
+
+std::vector<std::uint64_t> seqs_on(const mqtt_test_client& c, const std::string& topic) {
+  std::vector<std::uint64_t> out;
+  for (const json& j : json_on(c, topic)) out.push_back(j["seq"].get<std::uint64_t>());
+  return out;
+}
+
+// The highest seq on topic among msgs, or -1. For use inside wait_until predicates.
+long long last_seq(const std::vector<received_message>& msgs, const std::string& topic) {
+  for (auto it = msgs.rbegin(); it != msgs.rend(); ++it) {
+    if (it->topic == topic) return json::parse(it->payload)["seq"].get<long long>();
+  }
+  return -1;
+}
+
+std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, const json& id,
+                              std::chrono::milliseconds timeout = 5s) {
+  std::optional<json> found;
+  c.wait_until(
+      [&](const std::vector<received_message>& msgs) {
+        for (const auto& m : msgs) {
+          if (m.topic != topic) continue;
+          const json j = json::parse(m.payload, nullptr, false);
+          if (j.is_object() && j.contains("id") && j["id"] == id) {
+            found = j;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
+// Asks for a state refresh with a status command and returns the state published after its reply.
+std::optional<json> fresh_state(mqtt_test_client& c, const std::string& base, const std::string& id) {
+  const std::size_t before = c.on_topic(base + "state").size();
+  if (!c.publish(base + "cmd", R"({"cmd":"status","id":")" + id + "\"}")) return std::nullopt;
+  if (!reply_for(c, base + "cmd/reply", id).has_value()) return std::nullopt;
+  if (!c.wait_count(base + "state", before + 1, 5s)) return std::nullopt;
+  return json_on(c, base + "state").back();
+}
+
+// Numbers in log lines like "...; 42 buffered messages to send".
+std::vector<long long> numbers_before(const std::string& log, const std::string& suffix) {
+  std::vector<long long> out;
+  const std::regex re("(\\d+) " + suffix);
+  for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator(); ++it) {
+    out.push_back(std::stoll((*it)[1].str()));
+  }
+  return out;
+}
+
+// The seqs not in seqs between its first and last element.
+std::vector<std::uint64_t> missing(const std::vector<std::uint64_t>& seqs) {
+  std::vector<std::uint64_t> out;
+  if (seqs.empty()) return out;
+  const std::set<std::uint64_t> have(seqs.begin(), seqs.end());
+  for (std::uint64_t s = *have.begin(); s <= *have.rbegin(); ++s) {
+    if (have.count(s) == 0) out.push_back(s);
+  }
+  return out;
+}
+
+}  // namespace
+
+// The broker frozen (SIGSTOP) for 4x the keep-alive: netstab notices the dead
+// connection only when the keep-alive expires, keeps probing into its outbox,
+// and after SIGCONT every sample probed from the freeze on arrives exactly once
+// and in order. Samples written to the socket just before the freeze that the
+// broker had read, but not yet confirmed with an acknowledgement of a later
+// QoS 1 message, are sent again: at most a couple, each a repeat of a seq that
+// had already arrived (the price of losing none; consumers drop repeats by seq).
+void paused_broker_loses_nothing(int qos_sample) {
+  mosquitto_options mo;
+  mo.persistence = true;  // the subscriber's session survives the freeze whatever happens to its connection
+  mosquitto_broker broker(mo);
+  mqtt_test_client::options co = client_opts(broker, "fault-sub1", 4);
+  co.clean_session = false;
+  mqtt_test_client sub(co);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/f1/#", 1));
+  agent a(broker.url(), "f1", {"--target", "127.0.0.1", "--interval", "100"},
+          {{"NETSTAB_MQTT_KEEPALIVE_S", "2"},
+           {"NETSTAB_MQTT_CONNECT_TIMEOUT_S", "2"},
+           {"NETSTAB_STATS_WINDOW_S", "300"},
+           {"NETSTAB_MQTT_QOS_SAMPLE", std::to_string(qos_sample)}});
+  const std::string base = "netstab/f1/";
+  const std::string topic = base + "targets/127.0.0.1/sample";
+  ASSERT_TRUE(sub.wait_count(topic, 5, 10s)) << a.proc->log();
+
+  const std::uint64_t at_pause = seqs_on(sub, topic).back();
+  broker.pause();
+  std::this_thread::sleep_for(8s);
+  const std::string log_paused = a.proc->log();
+  broker.resume();
+  const auto resumed = std::chrono::steady_clock::now();
+  // ~80 samples were probed while the broker was frozen; had probing stopped,
+  // the 70th after the freeze would only exist 7 s after SIGCONT.
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    return last_seq(msgs, topic) >= static_cast<long long>(at_pause) + 70;
+  }, 6s)) << a.proc->log();
+  EXPECT_LT(std::chrono::steady_clock::now() - resumed, 5s);
+  EXPECT_NE(log_paused.find("mqtt: disconnected from"), std::string::npos)
+      << "the keep-alive did not expire during the pause:\n" << log_paused;
+
+  const auto state = fresh_state(sub, base, "after-pause");
+  ASSERT_TRUE(state.has_value()) << a.proc->log();
+  EXPECT_EQ((*state)["mqtt"]["dropped"], 0) << state->dump();
+  EXPECT_EQ((*state)["mqtt"]["buffered"], 0) << state->dump();
+
+  std::this_thread::sleep_for(1500ms);
+  const auto seqs = seqs_on(sub, topic);
+  const json stats = json_on(sub, base + "targets/127.0.0.1/stats").back();
+  const std::set<std::uint64_t> unique(seqs.begin(), seqs.end());
+  EXPECT_TRUE(missing(seqs).empty()) << missing(seqs).size() << " samples lost: " << json(missing(seqs)).dump();
+  // Strictly increasing, except for at most one rewind by at most 2 (the replay
+  // of what the broker read just before it froze).
+  std::size_t rewinds = 0;
+  for (std::size_t i = 1; i < seqs.size(); ++i) {
+    if (seqs[i] > seqs[i - 1]) continue;
+    ++rewinds;
+    EXPECT_LE(seqs[i - 1] - seqs[i] + 1, 2u) << "replayed too many: " << json(seqs).dump();
+    EXPECT_LE(seqs[i], at_pause + 2) << "a sample probed during the freeze arrived twice: " << json(seqs).dump();
+  }
+  EXPECT_LE(rewinds, 1u) << "out of order: " << json(seqs).dump() << "\n" << a.proc->log();
+  // Seqs start at 0 and a sample is published before the stats that count its
+  // probe; one probe may still be in flight.
+  ASSERT_FALSE(seqs.empty());
+  EXPECT_EQ(seqs.front(), 0u);
+  const auto sent = stats["sent"].get<std::uint64_t>();
+  EXPECT_GE(unique.size() + 1, sent) << stats.dump();
+  EXPECT_LE(unique.size(), sent + 15) << stats.dump();
+  const std::string log = a.proc->log();
+  const auto sent_after = numbers_before(log, "buffered messages to send");
+  ASSERT_GE(sent_after.size(), 2u) << log;
+  EXPECT_GE(sent_after.back(), 60) << "the reconnect found few buffered samples:\n" << log;
+}
+
+TEST(FaultBroker, PausedPastKeepAliveLosesNoQos0SampleAndProbingNeverStops) {
+  NETSTAB_REQUIRE_ROOT();
+  paused_broker_loses_nothing(0);
+}
+
+TEST(FaultBroker, PausedPastKeepAliveLosesNoQos1SampleAndProbingNeverStops) {
+  NETSTAB_REQUIRE_ROOT();
+  paused_broker_loses_nothing(1);
+}
+
+// An outbox of 10 messages and a 3 s broker outage at 10 samples/s: the oldest
+// are dropped, the newest 10 arrive in order, and the state counts the drops.
+TEST(FaultBroker, OutboxOverflowIsCountedInStateAndTheNewestArriveInOrder) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_options mo;
+  mo.persistence = true;
+  mosquitto_broker broker(mo);
+  mqtt_test_client::options co = client_opts(broker, "fault-sub2", 4);
+  co.clean_session = false;
+  mqtt_test_client sub(co);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/f2/#", 1));
+  agent a(broker.url(), "f2", {"--target", "127.0.0.1", "--interval", "100"},
+          {{"NETSTAB_MQTT_BUFFER_MESSAGES", "10"}, {"NETSTAB_STATS_WINDOW_S", "300"}});
+  const std::string base = "netstab/f2/";
+  const std::string topic = base + "targets/127.0.0.1/sample";
+  ASSERT_TRUE(sub.wait_count(topic, 5, 10s)) << a.proc->log();
+  const auto before = fresh_state(sub, base, "before");
+  ASSERT_TRUE(before.has_value()) << a.proc->log();
+  EXPECT_EQ((*before)["mqtt"]["dropped"], 0);
+
+  broker.stop();
+  std::this_thread::sleep_for(3s);
+  broker.start();
+  const auto at_restart = static_cast<long long>(seqs_on(sub, topic).back());
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    return last_seq(msgs, topic) >= at_restart + 40;
+  }, 10s)) << a.proc->log();
+  const auto state = fresh_state(sub, base, "after");
+  ASSERT_TRUE(state.has_value()) << a.proc->log();
+
+  const auto seqs = seqs_on(sub, topic);
+  const std::set<std::uint64_t> unique(seqs.begin(), seqs.end());
+  EXPECT_EQ(unique.size(), seqs.size()) << "duplicated samples";
+  EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << "samples out of order";
+  // One hole, the oldest of the outage; the 10 newest before the reconnect arrived.
+  const auto lost = missing(seqs);
+  ASSERT_FALSE(lost.empty()) << "nothing was dropped: the outbox held more than 10";
+  EXPECT_EQ(lost.back() - lost.front() + 1, lost.size()) << "more than one hole in the samples";
+  const auto dropped = (*state)["mqtt"]["dropped"].get<std::uint64_t>();
+  EXPECT_EQ(dropped, lost.size()) << state->dump() << "\n" << a.proc->log();
+  EXPECT_EQ((*state)["mqtt"]["buffered"], 0) << state->dump();
+  const std::string log = a.proc->log();
+  const auto sent_after = numbers_before(log, "buffered messages to send");
+  ASSERT_GE(sent_after.size(), 2u) << log;
+  EXPECT_EQ(sent_after.back(), 10) << log;
+}
+
+namespace {
+
+// /etc/hosts and /etc/nsswitch.conf for netstab's mount namespace: names come
+// from the hosts file only, so nothing is asked of a real name server.
+struct private_names {
+  private_names() : dir(temp_dir()) {
+    rewrite_in_place(hosts(), "127.0.0.1 localhost\n::1 localhost\n");
+    rewrite_in_place(dir + "/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
+  }
+  ~private_names() { std::filesystem::remove_all(dir); }
+  std::string hosts() const { return dir + "/hosts"; }
+  std::vector<std::pair<std::string, std::string>> binds() const {
+    return {{hosts(), "/etc/hosts"}, {dir + "/nsswitch.conf", "/etc/nsswitch.conf"}};
+  }
+  std::string dir;
+};
+
+std::vector<json> events_of(const mqtt_test_client& c, const std::string& base, const std::string& type) {
+  std::vector<json> out;
+  for (const json& e : json_on(c, base + "events")) {
+    if (e.value("type", "") == type) out.push_back(e);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(FaultDns, ChangedAddressIsReResolvedAnnouncedAndProbed) {
+  NETSTAB_REQUIRE_ROOT();
+  private_names names;
+  rewrite_in_place(names.hosts(), "127.0.0.1 localhost\n127.0.0.2 netstab-test-host\n");
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "fault-sub3"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/f3/#"));
+  agent a(broker.url(), "f3", {"--target", "netstab-test-host", "--interval", "100"},
+          {{"NETSTAB_PROBE_RESOLVE_INTERVAL_S", "10"}}, names.binds());
+  const std::string base = "netstab/f3/";
+  const std::string topic = base + "targets/netstab-test-host/sample";
+  ASSERT_TRUE(sub.wait_count(topic, 3, 10s)) << a.proc->log();
+  EXPECT_EQ(json_on(sub, topic).front()["address"], "127.0.0.2");
+
+  rewrite_in_place(names.hosts(), "127.0.0.1 localhost\n127.0.0.3 netstab-test-host\n");
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    for (const auto& m : msgs) {
+      if (m.topic == base + "events" && m.payload.find("address_changed") != std::string::npos) return true;
+    }
+    return false;
+  }, 15s)) << a.proc->log();
+  const auto changed = events_of(sub, base, "address_changed");
+  ASSERT_EQ(changed.size(), 1u);
+  EXPECT_EQ(changed[0]["target"], "netstab-test-host");
+  EXPECT_EQ(changed[0]["from"], "127.0.0.2");
+  EXPECT_EQ(changed[0]["to"], "127.0.0.3");
+
+  // Probing continues, now to the new address, and those probes are answered.
+  const std::size_t at_change = sub.on_topic(topic).size();
+  ASSERT_TRUE(sub.wait_count(topic, at_change + 5, 5s)) << a.proc->log();
+  const json last = json_on(sub, topic).back();
+  EXPECT_EQ(last["address"], "127.0.0.3");
+  EXPECT_EQ(last["status"], "ok") << last.dump();
+  const auto seqs = seqs_on(sub, topic);
+  EXPECT_TRUE(missing(seqs).empty()) << "samples skipped across the address change";
+  const auto state = fresh_state(sub, base, "s");
+  ASSERT_TRUE(state.has_value());
+  EXPECT_EQ((*state)["targets"][0]["address"], "127.0.0.3") << state->dump();
+}
+
+TEST(FaultDns, UnresolvableNameIsReportedBadWithItsReasonAndRetried) {
+  NETSTAB_REQUIRE_ROOT();
+  private_names names;
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "fault-sub4"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/f4/#"));
+  agent a(broker.url(), "f4", {"--target", "no-such-host.invalid", "--target", "127.0.0.1", "--interval", "200"}, {},
+          names.binds());
+  const std::string base = "netstab/f4/";
+  // The first failure at once, the retry 5 s later.
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& msgs) {
+    int n = 0;
+    for (const auto& m : msgs) {
+      if (m.topic == base + "events" && m.payload.find("resolve_failed") != std::string::npos) ++n;
+    }
+    return n >= 2;
+  }, 12s)) << a.proc->log();
+  const auto failed = events_of(sub, base, "resolve_failed");
+  ASSERT_GE(failed.size(), 2u);
+  for (const json& e : failed) {
+    EXPECT_EQ(e["target"], "no-such-host.invalid");
+    const std::string error = e["error"].get<std::string>();
+    EXPECT_FALSE(error.empty());
+    EXPECT_EQ(error, "name does not resolve");
+  }
+  const std::string log = a.proc->log();
+  EXPECT_NE(log.find("no-such-host.invalid: resolve failed"), std::string::npos) << log;
+  EXPECT_NE(log.find("retry in"), std::string::npos) << log;
+
+  // The target's status is BAD, with the resolution failure as the reason.
+  const auto stats = json_on(sub, base + "targets/no-such-host.invalid/stats");
+  ASSERT_FALSE(stats.empty()) << log;
+  EXPECT_EQ(stats.back()["status"], "BAD") << stats.back().dump();
+  EXPECT_NE(stats.back()["reason"].get<std::string>().find("resolve failed"), std::string::npos)
+      << stats.back().dump();
+  // The other target is unaffected.
+  const auto ok = json_on(sub, base + "targets/127.0.0.1/sample");
+  ASSERT_FALSE(ok.empty());
+  EXPECT_EQ(ok.back()["status"], "ok");
+}
+
+// control.enabled = false: no subscription to the command topic (the broker's
+// subscribe log says so, with a control agent next to it to prove the log
+// works), and commands get no reply and change nothing.
+TEST(FaultAccess, ReadOnlyAgentSubscribesToNoCommandTopic) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  broker.stop();
+  { std::ofstream(broker.dir() + "/mosquitto.conf", std::ios::app) << "log_type subscribe\n"; }
+  broker.start();
+  mqtt_test_client sub(client_opts(broker, "fault-sub5"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/#"));
+  agent ro(broker.url(), "ro", {"--target", "127.0.0.1", "--interval", "200"}, {{"NETSTAB_CONTROL_ENABLED", "false"}});
+  agent rw(broker.url(), "rw", {"--target", "127.0.0.1", "--interval", "200"});
+  ASSERT_TRUE(sub.wait_count("netstab/ro/state", 1, 10s)) << ro.proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/rw/state", 1, 10s)) << rw.proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/ro/targets/127.0.0.1/sample", 2, 5s)) << ro.proc->log();
+
+  const json state_before = json_on(sub, "netstab/ro/state").back();
+  ASSERT_TRUE(sub.publish("netstab/ro/cmd", R"({"cmd":"stop","id":"ro1"})"));
+  ASSERT_TRUE(sub.publish("netstab/ro/cmd", R"({"cmd":"add_target","target":"127.0.0.2","id":"ro2"})"));
+  ASSERT_TRUE(sub.publish("netstab/rw/cmd", R"({"cmd":"status","id":"rw1"})"));
+  // The control agent answers; by then the read-only one would have too.
+  ASSERT_TRUE(reply_for(sub, "netstab/rw/cmd/reply", "rw1").has_value()) << rw.proc->log();
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(sub.on_topic("netstab/ro/cmd/reply").empty()) << sub.on_topic("netstab/ro/cmd/reply").front().payload;
+  const std::size_t samples = sub.on_topic("netstab/ro/targets/127.0.0.1/sample").size();
+  ASSERT_TRUE(sub.wait_count("netstab/ro/targets/127.0.0.1/sample", samples + 3, 3s)) << "stopped by a command";
+  const auto states = json_on(sub, "netstab/ro/state");
+  EXPECT_EQ(states.back()["targets"], state_before["targets"]);
+  EXPECT_TRUE(states.back()["running"].get<bool>());
+  EXPECT_TRUE(sub.on_topic("netstab/ro/targets/127.0.0.2/sample").empty());
+
+  const std::string log = broker.log();
+  EXPECT_NE(log.find("netstab/rw/cmd"), std::string::npos) << "the broker log shows no subscriptions:\n" << log;
+  EXPECT_EQ(log.find("netstab/ro/cmd"), std::string::npos) << log;
+}
+
+namespace {
+
+constexpr const char* secret_env = "Pw-env-7fQ2zK";
+constexpr const char* secret_file = "Pw-file-9xR4mT";
+
+// A client key and self-signed certificate made with openssl; returns the key's base64 body.
+std::string make_client_key(const std::string& dir) {
+  const int rc = netstab::test::run_program({"openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                                             dir + "/client.key", "-out", dir + "/client.crt", "-days", "1", "-subj",
+                                             "/CN=netstab-client"},
+                                            dir + "/openssl.log");
+  if (rc != 0) return {};
+  const std::string pem = read_file(dir + "/client.key");
+  const auto begin = pem.find('\n');
+  return begin == std::string::npos ? std::string{} : pem.substr(begin + 1, 40);
+}
+
+// Every occurrence of any needle in haystack, as text for a failure message.
+std::string leaks(const std::string& haystack, const std::vector<std::string>& needles) {
+  std::string out;
+  for (const auto& n : needles) {
+    if (!n.empty() && haystack.find(n) != std::string::npos) out += "'" + n + "' ";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST(FaultAccess, CredentialsNeverAppearInLogStateOrPrintConfig) {
+  NETSTAB_REQUIRE_ROOT();
+  const std::string dir = temp_dir();
+  const std::string key_body = make_client_key(dir);
+  ASSERT_FALSE(key_body.empty()) << read_file(dir + "/openssl.log");
+  std::ofstream(dir + "/password") << secret_file << "\n";
+  const std::vector<std::string> secrets{secret_env, secret_file, key_body};
+
+  // One broker user per source of the password.
+  mosquitto_options mo;
+  mo.require_password = true;
+  mo.tls = true;
+  mo.user = "netstab";
+  mo.password = secret_env;
+  mosquitto_broker broker(mo);
+  ASSERT_EQ(netstab::test::run_program({"mosquitto_passwd", "-b", broker.dir() + "/passwd", "filer", secret_file},
+                                       dir + "/passwd.log"),
+            0)
+      << read_file(dir + "/passwd.log");
+  broker.stop();
+  broker.start();
+  mqtt_test_client::options co = client_opts(broker, "fault-sub6");
+  co.user = mo.user;
+  co.password = mo.password;
+  mqtt_test_client sub(co);
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/#"));
+
+  const std::map<std::string, std::string> tls_env{{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()},
+                                                   {"NETSTAB_MQTT_TLS_CERT_FILE", dir + "/client.crt"},
+                                                   {"NETSTAB_MQTT_TLS_KEY_FILE", dir + "/client.key"}};
+  std::map<std::string, std::string> env_a = tls_env;
+  env_a.emplace("NETSTAB_MQTT_USERNAME", "netstab");
+  env_a.emplace("NETSTAB_MQTT_PASSWORD", secret_env);
+  agent from_env(broker.tls_url(), "penv", {"--target", "127.0.0.1", "--interval", "200"}, env_a);
+  std::map<std::string, std::string> env_b = tls_env;
+  env_b.emplace("NETSTAB_MQTT_USERNAME", "filer");
+  env_b.emplace("NETSTAB_MQTT_PASSWORD_FILE", dir + "/password");
+  agent from_file(broker.tls_url(), "pfile", {"--target", "127.0.0.1", "--interval", "200"}, env_b);
+  // A wrong password from the environment: the refusal is logged, the password is not.
+  std::map<std::string, std::string> env_c = tls_env;
+  env_c.emplace("NETSTAB_MQTT_USERNAME", "netstab");
+  env_c.emplace("NETSTAB_MQTT_PASSWORD", secret_file);
+  agent wrong(broker.tls_url(), "pwrong", {"--target", "127.0.0.1"}, env_c);
+
+  ASSERT_TRUE(sub.wait_count("netstab/penv/state", 1, 10s)) << from_env.proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/pfile/state", 1, 10s)) << from_file.proc->log();
+  ASSERT_TRUE(fresh_state(sub, "netstab/penv/", "p1").has_value());
+  ASSERT_TRUE(fresh_state(sub, "netstab/pfile/", "p2").has_value());
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(sub.on_topic("netstab/pwrong/availability").empty());
+  EXPECT_NE(wrong.proc->log().find("not authorized"), std::string::npos) << wrong.proc->log();
+
+  std::string published;
+  for (const auto& m : sub.messages()) published += m.topic + " " + m.payload + "\n";
+  EXPECT_NE(published.find("\"mqtt\":"), std::string::npos) << "no state payload seen";
+  EXPECT_EQ(leaks(published, secrets), "") << published;
+  for (const agent* a : {&from_env, &from_file, &wrong}) {
+    const std::string log = a->proc->log();
+    EXPECT_NE(log.find("debug"), std::string::npos) << "not a debug log:\n" << log;
+    EXPECT_EQ(leaks(log, secrets), "") << log;
+  }
+
+  // --print-config, with the password from the environment, from the command line's file and from a TOML file.
+  std::ofstream(dir + "/netstab.toml") << "[mqtt]\nbroker = \"" << broker.tls_url() << "\"\nusername = \"netstab\"\n"
+                                       << "password = \"" << secret_env << "\"\ntls_key_file = \"" << dir
+                                       << "/client.key\"\ntls_cert_file = \"" << dir << "/client.crt\"\n";
+  const std::vector<std::pair<std::vector<std::string>, std::map<std::string, std::string>>> runs{
+      {{netstab::test::netstab_binary(), "--print-config", "--broker", broker.tls_url()}, env_a},
+      {{netstab::test::netstab_binary(), "--print-config", "--broker", broker.tls_url()}, env_b},
+      {{netstab::test::netstab_binary(), "--print-config", "--config", dir + "/netstab.toml"}, {}},
+      {{netstab::test::netstab_binary(), "--print-config", "--broker", broker.tls_url(), "--password-file",
+        dir + "/password", "--log-level", "debug"},
+       tls_env},
+  };
+  int n = 0;
+  for (const auto& [argv, env] : runs) {
+    const std::string out_file = dir + "/print-" + std::to_string(n++) + ".txt";
+    child_process p(argv, env, out_file);
+    EXPECT_EQ(p.wait(10s), 0) << p.log();
+    const std::string out = p.log();
+    EXPECT_NE(out.find("[mqtt]"), std::string::npos) << out;
+    EXPECT_NE(out.find("tls_key_file"), std::string::npos) << out;
+    EXPECT_EQ(leaks(out, secrets), "") << out;
+  }
+  std::filesystem::remove_all(dir);
+}
