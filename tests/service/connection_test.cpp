@@ -15,30 +15,19 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/mosquitto.hpp"
 #include "tests/support/privileges.hpp"
+#include "tests/support/service_agent.hpp"
 
 namespace netstab::test {
 namespace {
 
 using namespace std::chrono_literals;
 
-// netstab in service mode probing 127.0.0.1 every `interval_ms`, with its log in the test's temp dir.
-std::unique_ptr<child_process> start_agent(const std::string& broker_url, const std::string& agent,
-                                           std::map<std::string, std::string> env = {},
-                                           std::vector<std::string> extra = {}) {
-  std::vector<std::string> argv{netstab_binary(), "--broker", broker_url, "--agent", agent, "--target", "127.0.0.1",
-                                "--interval", "200", "--log-level", "debug"};
-  argv.insert(argv.end(), extra.begin(), extra.end());
-  env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
-  const std::string log = ::testing::TempDir() + "netstab_conn_" + agent + "_" + std::to_string(::getpid()) + ".log";
-  return std::make_unique<child_process>(argv, env, log);
-}
-
-mqtt_test_client::options watcher(const mosquitto_broker& b, const std::string& id, int version = 5) {
-  mqtt_test_client::options o;
-  o.port = b.port();
-  o.client_id = id;
-  o.version = version;
-  return o;
+// netstab in service mode probing 127.0.0.1 every 200 ms.
+std::unique_ptr<service_agent> start_agent(const std::string& broker_url, const std::string& agent,
+                                           std::map<std::string, std::string> env = {}) {
+  return std::make_unique<service_agent>(broker_url, agent,
+                                         std::vector<std::string>{"--target", "127.0.0.1", "--interval", "200"},
+                                         std::move(env));
 }
 
 TEST(Connection, MqttOverWebSocket) {
@@ -46,37 +35,37 @@ TEST(Connection, MqttOverWebSocket) {
   mosquitto_options mo;
   mo.websockets = true;
   mosquitto_broker broker(mo);
-  mqtt_test_client sub(watcher(broker, "ws-watch"));
+  mqtt_test_client sub(client_opts(broker, "ws-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/ws1/#"));
   auto p = start_agent("ws://127.0.0.1:" + std::to_string(broker.ws_port()), "ws1");
-  ASSERT_TRUE(sub.wait_count("netstab/ws1/targets/127.0.0.1/sample", 3, 10s)) << p->log();
+  ASSERT_TRUE(sub.wait_count("netstab/ws1/targets/127.0.0.1/sample", 3, 10s)) << p->proc->log();
   ASSERT_FALSE(sub.on_topic("netstab/ws1/availability").empty());
   EXPECT_EQ(sub.on_topic("netstab/ws1/availability").back().payload, "online");
   // Commands come back over the same WebSocket connection.
   ASSERT_TRUE(sub.publish("netstab/ws1/cmd", R"({"cmd":"status","id":"w"})"));
-  ASSERT_TRUE(sub.wait_count("netstab/ws1/cmd/reply", 1, 5s)) << p->log();
-  p->signal(SIGTERM);
-  EXPECT_EQ(p->wait(3s), 0) << p->log();
+  ASSERT_TRUE(sub.wait_count("netstab/ws1/cmd/reply", 1, 5s)) << p->proc->log();
+  p->proc->signal(SIGTERM);
+  EXPECT_EQ(p->proc->wait(3s), 0) << p->proc->log();
 }
 
 TEST(Connection, Mqtt311PublishesAndTakesCommands) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
-  mqtt_test_client sub(watcher(broker, "v4-watch", 4));
+  mqtt_test_client sub(client_opts(broker, "v4-watch", 4));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/v311/#"));
   auto p = start_agent(broker.url(), "v311", {{"NETSTAB_MQTT_PROTOCOL", "3.1.1"}});
-  ASSERT_TRUE(sub.wait_count("netstab/v311/targets/127.0.0.1/sample", 3, 10s)) << p->log();
+  ASSERT_TRUE(sub.wait_count("netstab/v311/targets/127.0.0.1/sample", 3, 10s)) << p->proc->log();
   ASSERT_TRUE(sub.publish("netstab/v311/cmd", R"({"cmd":"stop","id":"s"})"));
-  ASSERT_TRUE(sub.wait_count("netstab/v311/cmd/reply", 1, 5s)) << p->log();
+  ASSERT_TRUE(sub.wait_count("netstab/v311/cmd/reply", 1, 5s)) << p->proc->log();
   const auto reply = nlohmann::json::parse(sub.on_topic("netstab/v311/cmd/reply").front().payload);
   EXPECT_EQ(reply.value("ok", false), true) << reply.dump();
   EXPECT_EQ(reply.value("id", ""), "s");
   // mosquitto logs the protocol of each client: "p2" is MQTT 3.1.1, "p5" MQTT 5.
   EXPECT_NE(broker.log().find("as netstab-v311 (p2,"), std::string::npos) << broker.log();
-  p->signal(SIGTERM);
-  EXPECT_EQ(p->wait(3s), 0) << p->log();
+  p->proc->signal(SIGTERM);
+  EXPECT_EQ(p->proc->wait(3s), 0) << p->proc->log();
 }
 
 TEST(Connection, CredentialsFromTheEnvironment) {
@@ -84,7 +73,7 @@ TEST(Connection, CredentialsFromTheEnvironment) {
   mosquitto_options mo;
   mo.require_password = true;
   mosquitto_broker broker(mo);
-  auto o = watcher(broker, "cred-watch");
+  auto o = client_opts(broker, "cred-watch");
   o.user = mo.user;
   o.password = mo.password;
   mqtt_test_client sub(o);
@@ -92,10 +81,10 @@ TEST(Connection, CredentialsFromTheEnvironment) {
   ASSERT_TRUE(sub.subscribe("netstab/env1/#"));
   auto p = start_agent(broker.url(), "env1",
                        {{"NETSTAB_MQTT_USERNAME", mo.user}, {"NETSTAB_MQTT_PASSWORD", mo.password}});
-  ASSERT_TRUE(sub.wait_count("netstab/env1/targets/127.0.0.1/sample", 3, 10s)) << p->log();
-  EXPECT_EQ(p->log().find(mo.password), std::string::npos) << "the password appears in the log";
-  p->signal(SIGTERM);
-  EXPECT_EQ(p->wait(3s), 0) << p->log();
+  ASSERT_TRUE(sub.wait_count("netstab/env1/targets/127.0.0.1/sample", 3, 10s)) << p->proc->log();
+  EXPECT_EQ(p->proc->log().find(mo.password), std::string::npos) << "the password appears in the log";
+  p->proc->signal(SIGTERM);
+  EXPECT_EQ(p->proc->wait(3s), 0) << p->proc->log();
 }
 
 // Delivered QoS is the lower of the publish and the subscription QoS: a QoS 2 subscription shows what
@@ -103,13 +92,13 @@ TEST(Connection, CredentialsFromTheEnvironment) {
 TEST(Connection, QosPerKindOfMessage) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
-  mqtt_test_client sub(watcher(broker, "qos-watch"));
+  mqtt_test_client sub(client_opts(broker, "qos-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/#", 2));
   auto a = start_agent(broker.url(), "qos1");
   auto b = start_agent(broker.url(), "qos2", {{"NETSTAB_MQTT_QOS_SAMPLE", "1"}, {"NETSTAB_MQTT_QOS_OTHER", "2"}});
-  ASSERT_TRUE(sub.wait_count("netstab/qos1/targets/127.0.0.1/stats", 2, 10s)) << a->log();
-  ASSERT_TRUE(sub.wait_count("netstab/qos2/targets/127.0.0.1/stats", 2, 10s)) << b->log();
+  ASSERT_TRUE(sub.wait_count("netstab/qos1/targets/127.0.0.1/stats", 2, 10s)) << a->proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/qos2/targets/127.0.0.1/stats", 2, 10s)) << b->proc->log();
   const auto qos_of = [&](const std::string& topic) {
     std::vector<int> out;
     for (const auto& m : sub.on_topic(topic)) out.push_back(m.qos);
@@ -122,23 +111,23 @@ TEST(Connection, QosPerKindOfMessage) {
   for (const int q : qos_of("netstab/qos2/targets/127.0.0.1/stats")) EXPECT_EQ(q, 2);
   EXPECT_FALSE(qos_of("netstab/qos1/targets/127.0.0.1/sample").empty());
   EXPECT_FALSE(qos_of("netstab/qos2/targets/127.0.0.1/sample").empty());
-  a->signal(SIGTERM);
-  b->signal(SIGTERM);
-  EXPECT_EQ(a->wait(3s), 0);
-  EXPECT_EQ(b->wait(3s), 0);
+  a->proc->signal(SIGTERM);
+  b->proc->signal(SIGTERM);
+  EXPECT_EQ(a->proc->wait(3s), 0);
+  EXPECT_EQ(b->proc->wait(3s), 0);
 }
 
 // Statistics go out once per interval of their target by default, and every stats.publish_interval_ms when set.
 TEST(Connection, StatisticsCadence) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
-  mqtt_test_client sub(watcher(broker, "cad-watch"));
+  mqtt_test_client sub(client_opts(broker, "cad-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/+/targets/+/stats"));
   auto every = start_agent(broker.url(), "cad1");
   auto slow = start_agent(broker.url(), "cad2", {{"NETSTAB_STATS_PUBLISH_INTERVAL_MS", "1000"}});
-  ASSERT_TRUE(sub.wait_count("netstab/cad1/targets/127.0.0.1/stats", 1, 10s)) << every->log();
-  ASSERT_TRUE(sub.wait_count("netstab/cad2/targets/127.0.0.1/stats", 1, 10s)) << slow->log();
+  ASSERT_TRUE(sub.wait_count("netstab/cad1/targets/127.0.0.1/stats", 1, 10s)) << every->proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/cad2/targets/127.0.0.1/stats", 1, 10s)) << slow->proc->log();
   sub.clear();
   std::this_thread::sleep_for(3s);
   const auto n_every = sub.on_topic("netstab/cad1/targets/127.0.0.1/stats").size();
@@ -148,10 +137,10 @@ TEST(Connection, StatisticsCadence) {
   EXPECT_LE(n_every, 17U);
   EXPECT_GE(n_slow, 2U);
   EXPECT_LE(n_slow, 4U);
-  every->signal(SIGTERM);
-  slow->signal(SIGTERM);
-  EXPECT_EQ(every->wait(3s), 0);
-  EXPECT_EQ(slow->wait(3s), 0);
+  every->proc->signal(SIGTERM);
+  slow->proc->signal(SIGTERM);
+  EXPECT_EQ(every->proc->wait(3s), 0);
+  EXPECT_EQ(slow->proc->wait(3s), 0);
 }
 
 }  // namespace
@@ -168,7 +157,7 @@ TEST(Connection, TlsClientCertificateAndKey) {
   mo.tls = true;
   mo.require_client_cert = true;
   mosquitto_broker broker(mo);
-  mqtt_test_client sub(watcher(broker, "cert-watch"));
+  mqtt_test_client sub(client_opts(broker, "cert-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/+/targets/+/sample"));
   auto with = start_agent(broker.tls_url(), "cert1",
@@ -176,13 +165,13 @@ TEST(Connection, TlsClientCertificateAndKey) {
                            {"NETSTAB_MQTT_TLS_CERT_FILE", broker.client_cert_file()},
                            {"NETSTAB_MQTT_TLS_KEY_FILE", broker.client_key_file()}});
   auto without = start_agent(broker.tls_url(), "cert2", {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()}});
-  ASSERT_TRUE(sub.wait_count("netstab/cert1/targets/127.0.0.1/sample", 3, 10s)) << with->log();
+  ASSERT_TRUE(sub.wait_count("netstab/cert1/targets/127.0.0.1/sample", 3, 10s)) << with->proc->log();
   std::this_thread::sleep_for(1s);
-  EXPECT_TRUE(sub.on_topic("netstab/cert2/targets/127.0.0.1/sample").empty()) << without->log();
-  with->signal(SIGTERM);
-  without->signal(SIGTERM);
-  EXPECT_EQ(with->wait(3s), 0) << with->log();
-  EXPECT_EQ(without->wait(3s), 0) << without->log();
+  EXPECT_TRUE(sub.on_topic("netstab/cert2/targets/127.0.0.1/sample").empty()) << without->proc->log();
+  with->proc->signal(SIGTERM);
+  without->proc->signal(SIGTERM);
+  EXPECT_EQ(with->proc->wait(3s), 0) << with->proc->log();
+  EXPECT_EQ(without->proc->wait(3s), 0) << without->proc->log();
 }
 
 }  // namespace

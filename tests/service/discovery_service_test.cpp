@@ -22,6 +22,7 @@
 #include "tests/support/fake_message_bus.hpp"
 #include "tests/support/mosquitto.hpp"
 #include "tests/support/privileges.hpp"
+#include "tests/support/service_agent.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -29,30 +30,10 @@ using netstab::test::child_process;
 using netstab::test::mosquitto_broker;
 using netstab::test::mqtt_test_client;
 using netstab::test::received_message;
+using agent = netstab::test::service_agent;
 
 namespace {
 
-std::string temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "netstab-ha-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-  return tmpl;
-}
-
-// One netstab process publishing to the broker, with its log in a temp dir.
-struct agent {
-  agent(const mosquitto_broker& b, const std::string& id, std::vector<std::string> extra = {},
-        std::map<std::string, std::string> env = {})
-      : dir(temp_dir()) {
-    std::vector<std::string> argv{netstab::test::netstab_binary(), "--broker", b.url(), "--agent", id,
-                                  "--log-level", "debug"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
-    proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
-  }
-  ~agent() { std::filesystem::remove_all(dir); }
-  std::string dir;
-  std::unique_ptr<child_process> proc;
-};
 
 std::unique_ptr<mqtt_test_client> client(const mosquitto_broker& b, const std::string& id,
                                          const std::string& filter) {

@@ -26,6 +26,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/mosquitto.hpp"
 #include "tests/support/privileges.hpp"
+#include "tests/support/service_agent.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -34,14 +35,11 @@ using netstab::test::mosquitto_broker;
 using netstab::test::mosquitto_options;
 using netstab::test::mqtt_test_client;
 using netstab::test::received_message;
+using netstab::test::client_opts;
+using netstab::test::json_on;
+using agent = netstab::test::service_agent;
 
 namespace {
-
-std::string temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "netstab-fault-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-  return tmpl;
-}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path);
@@ -54,60 +52,6 @@ std::string read_file(const std::string& path) {
 void rewrite_in_place(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::trunc);
   out << text;
-}
-
-// One netstab process with its log in a temp dir. With binds, it runs in a
-// private mount namespace where each (file, target) pair is bind-mounted first.
-struct agent {
-  agent(const std::string& broker_url, const std::string& id, std::vector<std::string> extra,
-        std::map<std::string, std::string> env = {},
-        const std::vector<std::pair<std::string, std::string>>& binds = {})
-      : dir(temp_dir()) {
-    std::vector<std::string> argv;
-    if (!binds.empty()) {
-      // sh -c 'mount --bind "$1" "$2" && ... && exec "$@"' with the pairs shifted off first.
-      std::string script;
-      for (std::size_t i = 0; i < binds.size(); ++i) script += R"(mount --bind "$1" "$2" && shift 2 && )";
-      script += R"(exec "$@")";
-      argv = {"/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", script, "sh"};
-      for (const auto& [from, to] : binds) {
-        argv.push_back(from);
-        argv.push_back(to);
-      }
-    }
-    const std::vector<std::string> own{netstab::test::netstab_binary(), "--broker", broker_url, "--agent", id,
-                                       "--log-level", "debug"};
-    argv.insert(argv.end(), own.begin(), own.end());
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
-    env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
-    env.emplace("NETSTAB_MQTT_RECONNECT_MAX_S", "2");
-    proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
-  }
-  ~agent() {
-    proc.reset();
-    std::filesystem::remove_all(dir);
-  }
-  agent(const agent&) = delete;
-  agent& operator=(const agent&) = delete;
-  std::string dir;
-  std::unique_ptr<child_process> proc;
-};
-
-mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::string& id, int version = 5) {
-  mqtt_test_client::options o;
-  o.port = b.port();
-  o.client_id = id;
-  o.version = version;
-  return o;
-}
-
-std::vector<json> json_on(const mqtt_test_client& c, const std::string& topic) {
-  std::vector<json> out;
-  for (const auto& m : c.on_topic(topic)) {
-    if (!m.payload.empty()) out.push_back(json::parse(m.payload));
-  }
-  return out;
 }
 
 std::vector<std::uint64_t> seqs_on(const mqtt_test_client& c, const std::string& topic) {
@@ -311,7 +255,7 @@ namespace {
 // /etc/hosts and /etc/nsswitch.conf for netstab's mount namespace: names come
 // from the hosts file only, so nothing is asked of a real name server.
 struct private_names {
-  private_names() : dir(temp_dir()) {
+  private_names() : dir(netstab::test::make_temp_dir("netstab-fault")) {
     rewrite_in_place(hosts(), "127.0.0.1 localhost\n::1 localhost\n");
     rewrite_in_place(dir + "/nsswitch.conf", "passwd: files\ngroup: files\nhosts: files\n");
   }
@@ -484,7 +428,7 @@ std::string leaks(const std::string& haystack, const std::vector<std::string>& n
 
 TEST(FaultAccess, CredentialsNeverAppearInLogStateOrPrintConfig) {
   NETSTAB_REQUIRE_ROOT();
-  const std::string dir = temp_dir();
+  const std::string dir = netstab::test::make_temp_dir("netstab-fault");
   const std::string key_body = make_client_key(dir);
   ASSERT_FALSE(key_body.empty()) << read_file(dir + "/openssl.log");
   std::ofstream(dir + "/password") << secret_file << "\n";

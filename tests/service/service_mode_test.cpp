@@ -19,6 +19,7 @@
 #include "tests/support/child_process.hpp"
 #include "tests/support/mosquitto.hpp"
 #include "tests/support/privileges.hpp"
+#include "tests/support/service_agent.hpp"
 
 using namespace std::chrono_literals;
 using nlohmann::json;
@@ -27,54 +28,12 @@ using netstab::test::mosquitto_broker;
 using netstab::test::mosquitto_options;
 using netstab::test::mqtt_test_client;
 using netstab::test::received_message;
+using netstab::test::client_opts;
+using netstab::test::json_on;
+using agent = netstab::test::service_agent;
 
 namespace {
 
-std::string temp_dir() {
-  std::string tmpl = (std::filesystem::temp_directory_path() / "netstab-svc-XXXXXX").string();
-  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp");
-  return tmpl;
-}
-
-// One netstab process publishing to a broker, with its log in a temp dir.
-struct agent {
-  agent(const mosquitto_broker& b, const std::string& id, std::vector<std::string> extra = {},
-        std::map<std::string, std::string> env = {}, std::string broker_url = {})
-      : dir(temp_dir()) {
-    // Name lookups stay on this machine: netstab runs in a mount namespace of its own whose /etc/resolv.conf
-    // names 127.0.0.1, where no DNS server listens, so a name not in /etc/hosts fails at once (the port is
-    // unreachable) instead of reaching the machine's real DNS server.
-    std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
-    std::vector<std::string> argv{"/usr/bin/unshare", "-m", "--", "/bin/sh", "-c",
-                                  R"(mount --bind "$0" /etc/resolv.conf && exec "$@")", dir + "/resolv.conf",
-                                  netstab::test::netstab_binary(), "--broker", broker_url.empty() ? b.url() : broker_url,
-                                  "--agent", id, "--log-level", "debug"};
-    argv.insert(argv.end(), extra.begin(), extra.end());
-    env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
-    env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
-    env.emplace("NETSTAB_MQTT_RECONNECT_MAX_S", "2");
-    proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
-  }
-  ~agent() { std::filesystem::remove_all(dir); }
-  std::string dir;
-  std::unique_ptr<child_process> proc;
-};
-
-mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::string& id, int version = 5) {
-  mqtt_test_client::options o;
-  o.port = b.port();
-  o.client_id = id;
-  o.version = version;
-  return o;
-}
-
-std::vector<json> json_on(const mqtt_test_client& c, const std::string& topic) {
-  std::vector<json> out;
-  for (const auto& m : c.on_topic(topic)) {
-    if (!m.payload.empty()) out.push_back(json::parse(m.payload));
-  }
-  return out;
-}
 
 // Waits for a reply carrying id on agent/cmd/reply.
 std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, const json& id,
@@ -99,7 +58,7 @@ std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, con
 // Validates payloads with the JSON Schemas in docs/schemas through ajv (tests/contract/validate.mjs).
 void expect_schema_valid(const std::string& kind, const std::vector<std::string>& payloads) {
   ASSERT_FALSE(payloads.empty()) << "no " << kind << " payload to validate";
-  const std::string dir = temp_dir();
+  const std::string dir = netstab::test::make_temp_dir("netstab-svc");
   std::vector<std::string> argv{"node", std::string(NETSTAB_SOURCE_DIR) + "/tests/contract/validate.mjs", kind};
   for (std::size_t i = 0; i < payloads.size(); ++i) {
     const std::string f = dir + "/" + kind + "-" + std::to_string(i) + ".json";
@@ -404,7 +363,7 @@ TEST(ServiceMode, AcceptsGoodCredentialsAndReportsBadOnes) {
   mqtt_test_client sub(co);
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/#"));
-  const std::string dir = temp_dir();
+  const std::string dir = netstab::test::make_temp_dir("netstab-svc");
   std::ofstream(dir + "/good") << mo.password << "\n";
   std::ofstream(dir + "/bad") << "wrong\n";
   agent good(broker, "good", {"--target", "127.0.0.1", "--username", mo.user, "--password-file", dir + "/good"});
@@ -426,11 +385,11 @@ TEST(ServiceMode, ConnectsOverTlsWithTheRightCaAndRefusesAnotherCa) {
   mqtt_test_client sub(client_opts(broker, "sub"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/#"));
-  agent good(broker, "tlsgood", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()}},
-             broker.tls_url());
+  agent good(broker.tls_url(), "tlsgood", {"--target", "127.0.0.1"},
+             {{"NETSTAB_MQTT_TLS_CA_FILE", broker.ca_file()}});
   ASSERT_TRUE(sub.wait_count("netstab/tlsgood/availability", 1, 10s)) << good.proc->log();
-  agent bad(broker, "tlsbad", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}},
-            broker.tls_url());
+  agent bad(broker.tls_url(), "tlsbad", {"--target", "127.0.0.1"},
+            {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}});
   std::this_thread::sleep_for(2s);
   EXPECT_TRUE(sub.on_topic("netstab/tlsbad/availability").empty()) << bad.proc->log();
 }
@@ -440,8 +399,8 @@ TEST(ServiceMode, TlsWithAnotherCaIsLoggedAsACertificateProblem) {
   mosquitto_options mo;
   mo.tls = true;
   mosquitto_broker broker(mo);
-  agent bad(broker, "tlsca", {"--target", "127.0.0.1"}, {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}},
-            broker.tls_url());
+  agent bad(broker.tls_url(), "tlsca", {"--target", "127.0.0.1"},
+            {{"NETSTAB_MQTT_TLS_CA_FILE", broker.other_ca_file()}});
   const auto deadline = std::chrono::steady_clock::now() + 5s;
   std::string log;
   while (std::chrono::steady_clock::now() < deadline) {
@@ -551,7 +510,7 @@ TEST(ServiceMode, UnansweredNameLookupStillGetsAReplyAndWaitingCommandsAreBounde
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/c10/#"));
   // netstab runs in a mount namespace of its own whose /etc/resolv.conf names the silent server.
-  const std::string dir = temp_dir();
+  const std::string dir = netstab::test::make_temp_dir("netstab-svc");
   std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.77\noptions timeout:30 attempts:1\n";
   const std::vector<std::string> argv{
       "/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", R"(mount --bind "$0" /etc/resolv.conf && exec "$@")",

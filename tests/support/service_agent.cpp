@@ -1,0 +1,68 @@
+#include "tests/support/service_agent.hpp"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+namespace netstab::test {
+
+std::string make_temp_dir(const std::string& prefix) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (::mkdtemp(tmpl.data()) == nullptr) throw std::runtime_error("mkdtemp " + tmpl);
+  return tmpl;
+}
+
+service_agent::service_agent(const mosquitto_broker& b, const std::string& id, std::vector<std::string> extra,
+                             std::map<std::string, std::string> env)
+    : service_agent(b.url(), id, std::move(extra), std::move(env)) {}
+
+service_agent::service_agent(const std::string& broker_url, const std::string& id, std::vector<std::string> extra,
+                             std::map<std::string, std::string> env,
+                             const std::vector<std::pair<std::string, std::string>>& binds)
+    : dir(make_temp_dir("netstab-agent")) {
+  std::ofstream(dir + "/resolv.conf") << "nameserver 127.0.0.1\noptions timeout:1 attempts:1\n";
+  std::vector<std::pair<std::string, std::string>> mounts{{dir + "/resolv.conf", "/etc/resolv.conf"}};
+  mounts.insert(mounts.end(), binds.begin(), binds.end());
+  // sh -c 'mount --bind "$1" "$2" && shift 2 && ... && exec "$@"' sh FROM TO ... netstab ARGS
+  std::string script;
+  for (std::size_t i = 0; i < mounts.size(); ++i) script += R"(mount --bind "$1" "$2" && shift 2 && )";
+  script += R"(exec "$@")";
+  std::vector<std::string> argv{"/usr/bin/unshare", "-m", "--", "/bin/sh", "-c", script, "sh"};
+  for (const auto& [from, to] : mounts) {
+    argv.push_back(from);
+    argv.push_back(to);
+  }
+  const std::vector<std::string> own{netstab_binary(), "--broker", broker_url, "--agent", id, "--log-level", "debug"};
+  argv.insert(argv.end(), own.begin(), own.end());
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  env.emplace("NETSTAB_CONTROL_ALLOW_LOOPBACK", "true");
+  env.emplace("NETSTAB_MQTT_RECONNECT_MIN_S", "1");
+  env.emplace("NETSTAB_MQTT_RECONNECT_MAX_S", "2");
+  proc = std::make_unique<child_process>(argv, env, dir + "/netstab.log");
+}
+
+service_agent::~service_agent() {
+  proc.reset();
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
+}
+
+mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::string& id, int version) {
+  mqtt_test_client::options o;
+  o.port = b.port();
+  o.client_id = id;
+  o.version = version;
+  return o;
+}
+
+std::vector<nlohmann::json> json_on(const mqtt_test_client& c, const std::string& topic) {
+  std::vector<nlohmann::json> out;
+  for (const auto& m : c.on_topic(topic)) {
+    if (!m.payload.empty()) out.push_back(nlohmann::json::parse(m.payload));
+  }
+  return out;
+}
+
+}  // namespace netstab::test
