@@ -37,6 +37,7 @@ using netstab::test::mqtt_test_client;
 using netstab::test::received_message;
 using netstab::test::client_opts;
 using netstab::test::json_on;
+using netstab::test::reply_for;
 using agent = netstab::test::service_agent;
 
 namespace {
@@ -68,24 +69,6 @@ long long last_seq(const std::vector<received_message>& msgs, const std::string&
   return -1;
 }
 
-std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, const json& id,
-                              std::chrono::milliseconds timeout = 5s) {
-  std::optional<json> found;
-  c.wait_until(
-      [&](const std::vector<received_message>& msgs) {
-        for (const auto& m : msgs) {
-          if (m.topic != topic) continue;
-          const json j = json::parse(m.payload, nullptr, false);
-          if (j.is_object() && j.contains("id") && j["id"] == id) {
-            found = j;
-            return true;
-          }
-        }
-        return false;
-      },
-      timeout);
-  return found;
-}
 
 // Asks for a state refresh with a status command and returns the state published after its reply.
 std::optional<json> fresh_state(mqtt_test_client& c, const std::string& base, const std::string& id) {

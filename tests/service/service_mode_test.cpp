@@ -30,30 +30,12 @@ using netstab::test::mqtt_test_client;
 using netstab::test::received_message;
 using netstab::test::client_opts;
 using netstab::test::json_on;
+using netstab::test::reply_for;
 using agent = netstab::test::service_agent;
 
 namespace {
 
 
-// Waits for a reply carrying id on agent/cmd/reply.
-std::optional<json> reply_for(mqtt_test_client& c, const std::string& topic, const json& id,
-                              std::chrono::milliseconds timeout = 5s) {
-  std::optional<json> found;
-  c.wait_until(
-      [&](const std::vector<received_message>& msgs) {
-        for (const auto& m : msgs) {
-          if (m.topic != topic) continue;
-          const json j = json::parse(m.payload, nullptr, false);
-          if (j.is_object() && j.contains("id") && j["id"] == id) {
-            found = j;
-            return true;
-          }
-        }
-        return false;
-      },
-      timeout);
-  return found;
-}
 
 // Validates payloads with the JSON Schemas in docs/schemas through ajv (tests/contract/validate.mjs).
 void expect_schema_valid(const std::string& kind, const std::vector<std::string>& payloads) {

@@ -65,4 +65,24 @@ std::vector<nlohmann::json> json_on(const mqtt_test_client& c, const std::string
   return out;
 }
 
+std::optional<nlohmann::json> reply_for(mqtt_test_client& c, const std::string& topic, const nlohmann::json& id,
+                                        std::chrono::milliseconds timeout) {
+  std::optional<nlohmann::json> found;
+  // wait_until runs the predicate under the client's lock: it reads only the messages it is given.
+  c.wait_until(
+      [&](const std::vector<received_message>& msgs) {
+        for (const auto& m : msgs) {
+          if (m.topic != topic) continue;
+          const auto j = nlohmann::json::parse(m.payload, nullptr, false);
+          if (j.is_object() && j.contains("id") && j["id"] == id) {
+            found = j;
+            return true;
+          }
+        }
+        return false;
+      },
+      timeout);
+  return found;
+}
+
 }  // namespace netstab::test

@@ -2,7 +2,9 @@
 // The real netstab binary in service mode for tests against a real broker, and the small helpers every such
 // test needs. Test thread only.
 #include <map>
+#include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,5 +43,9 @@ mqtt_test_client::options client_opts(const mosquitto_broker& b, const std::stri
 
 // The non-empty payloads on topic, parsed (throws on a payload that is not JSON).
 std::vector<nlohmann::json> json_on(const mqtt_test_client& c, const std::string& topic);
+
+// Waits for a JSON reply carrying `id` on topic (a command's reply topic); nullopt on timeout.
+std::optional<nlohmann::json> reply_for(mqtt_test_client& c, const std::string& topic, const nlohmann::json& id,
+                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
 
 }  // namespace netstab::test
