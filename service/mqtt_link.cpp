@@ -478,12 +478,6 @@ class mqtt_link::impl {
     bool done = false;
   };
 
-  struct unconfirmed_entry {
-    std::uint64_t id = 0;
-    core::outgoing_message msg;
-    std::chrono::steady_clock::time_point written;  // when Paho completed its token
-  };
-
   mqtt::connect_options make_connect_options() {
     mqtt::connect_options co;
     co.set_mqtt_version(opts_.mqtt_version);
@@ -672,16 +666,6 @@ class mqtt_link::impl {
   void handle(ev_delivered& ev) {
     auto* entry = find_inflight(ev.id);
     if (entry == nullptr || entry->done) return;
-    if (entry->msg.qos > 0) {
-      // The broker acknowledged this message, so it read everything written before it on this connection.
-      while (!unconfirmed_.empty() && unconfirmed_.front().id < ev.id) unconfirmed_.pop_front();
-    } else if (!entry->msg.retain && opts_.keepalive.count() > 0) {
-      // Written to the socket, not yet known to have reached the broker (see unconfirmed_).
-      const auto now = std::chrono::steady_clock::now();
-      unconfirmed_.push_back(unconfirmed_entry{entry->id, std::move(entry->msg), now});
-      if (unconfirmed_.size() > opts_.outbox_capacity) unconfirmed_.pop_front();
-      forget_confirmed_by_time(now);
-    }
     complete(*entry);
     ++delivered_;
     pump();
@@ -720,33 +704,12 @@ class mqtt_link::impl {
     return e.id == id ? &e : nullptr;
   }
 
-  // Paho notices a dead connection within about two and a half keep-alive
-  // intervals (a ping after one of silence, its answer awaited for another,
-  // checked about once a second; 5.2 s measured with 2 s), so a message written
-  // earlier than three intervals and 2 s before the loss was noticed reached a
-  // live broker.
-  void forget_confirmed_by_time(std::chrono::steady_clock::time_point now) {
-    const auto horizon = now - 3 * opts_.keepalive - std::chrono::seconds(2);
-    while (!unconfirmed_.empty() && unconfirmed_.front().written < horizon) unconfirmed_.pop_front();
-  }
-
   // After a connection loss: unfinished non-retained messages go back to the
   // front of the outbox; retained ones (in flight or waiting) are dropped,
   // because the owner republishes its retained state on the next connect.
-  // QoS 0 messages written since the broker's last acknowledgement go back too,
-  // merged with the in-flight ones in the order they were first sent, when a
-  // QoS 1/2 message is still unacknowledged: that is the sign of a broker that
-  // stopped reading (frozen, or the path died) rather than one that closed the
-  // connection after reading everything, so an orderly broker restart repeats nothing.
   void requeue_inflight() {
-    forget_confirmed_by_time(std::chrono::steady_clock::now());
-    if (pending_qos_ == 0) unconfirmed_.clear();
     std::vector<core::outgoing_message> back;
-    auto unconfirmed = unconfirmed_.begin();
     for (auto& e : inflight_) {
-      for (; unconfirmed != unconfirmed_.end() && unconfirmed->id < e.id; ++unconfirmed) {
-        back.push_back(std::move(unconfirmed->msg));
-      }
       if (e.done) continue;
       if (e.msg.retain) {
         ++retained_skipped_;
@@ -754,8 +717,6 @@ class mqtt_link::impl {
         back.push_back(std::move(e.msg));
       }
     }
-    for (; unconfirmed != unconfirmed_.end(); ++unconfirmed) back.push_back(std::move(unconfirmed->msg));
-    unconfirmed_.clear();
     retained_skipped_ += retained_.size();
     retained_.clear();
     inflight_.clear();
@@ -876,7 +837,6 @@ class mqtt_link::impl {
       spdlog::info("mqtt: {} unsent messages discarded at stop", outbox_.size() + pending_);
     }
     inflight_.clear();
-    unconfirmed_.clear();
     pending_ = 0;
     pending_qos_ = 0;
     wake_.close();
@@ -905,16 +865,6 @@ class mqtt_link::impl {
   core::outbox outbox_;
   retained_queue retained_;              // retained messages waiting for the window, one per topic
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
-  // Non-retained QoS 0 messages Paho has written to the socket (their token
-  // completed) since the broker last acknowledged a QoS 1/2 message sent after
-  // them. TCP keeps order, so such an acknowledgement proves the broker read
-  // them; until then a frozen broker or a half-open connection (noticed only
-  // when the keep-alive expires) may have swallowed them, so a connection loss
-  // may send them again (see requeue_inflight). Ids increasing; at most
-  // outbox_capacity entries, none written longer ago than Paho takes to notice
-  // a dead connection (older ones count as delivered: see
-  // forget_confirmed_by_time). Empty when the keep-alive is off.
-  std::deque<unconfirmed_entry> unconfirmed_;
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)
   std::size_t qos_window_ = default_qos_window;

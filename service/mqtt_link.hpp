@@ -22,16 +22,7 @@
 // only if Paho never completed it; for QoS 1 that includes one the broker took
 // but whose PUBACK died with the connection, so up to one window of QoS 1
 // messages (the broker's receive maximum, 20 on mosquitto) may arrive twice or
-// out of order around a connection loss. A QoS 0 message completes once
-// written to the socket, which does not prove the broker read it (a frozen
-// broker or a half-open connection is noticed only when the keep-alive
-// expires). So when a connection is lost while a QoS 1/2 message is still
-// unacknowledged (the sign of a broker that stopped reading), the QoS 0
-// messages written since the broker's last acknowledgement are sent again too:
-// with QoS 1 stats or state flowing, nothing written during the keep-alive gap
-// is lost, and what the broker read just before it went silent may arrive
-// twice (consumers drop repeats by their seq). A link that publishes QoS 0
-// only has no such evidence and stays at most once.
+// out of order around a connection loss; QoS 0 messages complete once written.
 // Each connection uses a fresh Paho client (the old one is destroyed on a
 // helper thread), so nothing queued inside Paho survives to be sent twice.
 // While offline the outbox is bounded and drops the oldest messages, counted

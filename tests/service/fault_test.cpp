@@ -105,10 +105,11 @@ std::vector<std::uint64_t> missing(const std::vector<std::uint64_t>& seqs) {
 // The broker frozen (SIGSTOP) for 4x the keep-alive: netstab notices the dead
 // connection only when the keep-alive expires, keeps probing into its outbox,
 // and after SIGCONT every sample probed from the freeze on arrives exactly once
-// and in order. Samples written to the socket just before the freeze that the
-// broker had read, but not yet confirmed with an acknowledgement of a later
-// QoS 1 message, are sent again: at most a couple, each a repeat of a seq that
-// had already arrived (the price of losing none; consumers drop repeats by seq).
+// and in order. With QoS 1 samples nothing is lost: a sample the broker never
+// acknowledged is sent again (a repeat of at most a couple of seqs the broker
+// had read just before it froze). QoS 0 samples written into the frozen
+// broker's socket before the keep-alive expired are lost (see
+// docs/reliability.md), so that case is not asserted here.
 void paused_broker_loses_nothing(int qos_sample) {
   mosquitto_options mo;
   mo.persistence = true;  // the subscriber's session survives the freeze whatever happens to its connection
@@ -175,11 +176,6 @@ void paused_broker_loses_nothing(int qos_sample) {
   EXPECT_GE(sent_after.back(), 60) << "the reconnect found few buffered samples:\n" << log;
 }
 
-TEST(FaultBroker, PausedPastKeepAliveLosesNoQos0SampleAndProbingNeverStops) {
-  NETSTAB_REQUIRE_ROOT();
-  paused_broker_loses_nothing(0);
-}
-
 TEST(FaultBroker, PausedPastKeepAliveLosesNoQos1SampleAndProbingNeverStops) {
   NETSTAB_REQUIRE_ROOT();
   paused_broker_loses_nothing(1);
@@ -225,7 +221,10 @@ TEST(FaultBroker, OutboxOverflowIsCountedInStateAndTheNewestArriveInOrder) {
   ASSERT_FALSE(lost.empty()) << "nothing was dropped: the outbox held more than 10";
   EXPECT_EQ(lost.back() - lost.front() + 1, lost.size()) << "more than one hole in the samples";
   const auto dropped = (*state)["mqtt"]["dropped"].get<std::uint64_t>();
-  EXPECT_EQ(dropped, lost.size()) << state->dump() << "\n" << a.proc->log();
+  // Every drop from the outbox is counted; on top of them, the few QoS 0 samples written into the socket as the
+  // broker went down can be lost uncounted (docs/reliability.md).
+  EXPECT_LE(dropped, lost.size()) << state->dump() << "\n" << a.proc->log();
+  EXPECT_GE(dropped + 3, lost.size()) << state->dump() << "\n" << a.proc->log();
   EXPECT_EQ((*state)["mqtt"]["buffered"], 0) << state->dump();
   const std::string log = a.proc->log();
   const auto sent_after = numbers_before(log, "buffered messages to send");
