@@ -4,16 +4,13 @@
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <charconv>
 #include <cmath>
-#include <cstdio>
-#include <cstring>
 #include <limits>
-#include <memory>
 #include <string_view>
 #include <toml++/toml.h>
 
+#include "config/bounded_file.hpp"
 #include "config/schema.hpp"
 #include "config/validate.hpp"
 
@@ -430,28 +427,6 @@ void add_targets(std::vector<target_entry>& out, std::vector<target_entry> in, p
   }
 }
 
-std::optional<std::string> read_whole_file(const std::string& path, std::string& error) {
-  const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(std::fopen(path.c_str(), "rb"), &std::fclose);
-  if (!file) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string content;
-  std::array<char, 4096> buffer{};
-  while (true) {
-    const std::size_t n = std::fread(buffer.data(), 1, buffer.size(), file.get());
-    content.append(buffer.data(), n);
-    if (n < buffer.size()) {
-      break;
-    }
-  }
-  if (std::ferror(file.get()) != 0) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  return content;
-}
-
 std::vector<std::string> root_candidates() {
   std::vector<std::string> out{"targets", "target"};
   for (const auto& section : sections()) {
@@ -470,10 +445,10 @@ toml::table parse_text(std::string_view text, const std::string& path) {
 }
 
 toml::table parse_file(const std::string& path) {
-  std::string error;
-  const auto text = read_whole_file(path, error);
+  std::string problem;
+  const auto text = read_bounded_file(path, max_config_file_bytes, problem);
   if (!text) {
-    throw config_error(path + ": cannot read the configuration file: " + error);
+    throw config_error(path + ": cannot read the configuration file: " + problem);
   }
   return parse_text(*text, path);
 }
@@ -749,14 +724,16 @@ const std::string& text_of(const layered& cfg, std::string_view key) {
   return std::get<std::string>(cfg.values.find(key)->second.v);
 }
 
-void check_readable(const layered& cfg, std::string_view key) {
+// TLS files are read later by OpenSSL (through Paho), which has no size limit of its own; checking them here
+// turns a missing, unreadable, non-regular or oversized file into a config error naming the key, at start-up
+// and on reload, instead of a hang or a vague TLS failure at connect time.
+void check_tls_file(const layered& cfg, std::string_view key) {
   const std::string& path = text_of(cfg, key);
   if (path.empty()) {
     return;
   }
-  std::string error;
-  if (!read_whole_file(path, error)) {
-    throw config_error(cfg.values.find(key)->second.where + ": cannot read " + quoted(path) + ": " + error);
+  if (auto problem = check_bounded_file(path, max_tls_file_bytes)) {
+    throw config_error(cfg.values.find(key)->second.where + ": cannot read " + quoted(path) + ": " + *problem);
   }
 }
 
@@ -775,10 +752,10 @@ void resolve_password(const layered& cfg, settings& s) {
       return;
     }
   }
-  std::string error;
-  auto secret = read_whole_file(s.mqtt.password_file, error);
+  std::string problem;
+  auto secret = read_bounded_file(s.mqtt.password_file, max_password_file_bytes, problem);
   if (!secret) {
-    throw config_error(file.where + ": cannot read " + quoted(s.mqtt.password_file) + ": " + error);
+    throw config_error(file.where + ": cannot read " + quoted(s.mqtt.password_file) + ": " + problem);
   }
   // Secrets files usually end with a newline that is not part of the password.
   while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
@@ -822,9 +799,9 @@ settings resolve(const layered& cfg, const std::string& host_name) {
     const entry& given = cfg.values.find(s.mqtt.tls_cert_file.empty() ? "mqtt.tls_key_file" : "mqtt.tls_cert_file")->second;
     throw config_error(given.where + ": set mqtt.tls_cert_file and mqtt.tls_key_file together");
   }
-  check_readable(cfg, "mqtt.tls_ca_file");
-  check_readable(cfg, "mqtt.tls_cert_file");
-  check_readable(cfg, "mqtt.tls_key_file");
+  check_tls_file(cfg, "mqtt.tls_ca_file");
+  check_tls_file(cfg, "mqtt.tls_cert_file");
+  check_tls_file(cfg, "mqtt.tls_key_file");
 
   for (const auto& t : cfg.targets) {
     core::target_spec target{t.host, s.probe};
@@ -890,6 +867,11 @@ settings build(const load_request& request) {
 }
 
 settings build_from_text(std::string_view toml_text, const std::string& name, const load_request& request) {
+  // The same limit as for a file, so that text held in memory is no way around it.
+  if (toml_text.size() > max_config_file_bytes) {
+    throw config_error(name + ": cannot read the configuration: it is larger than the limit of " +
+                       format_byte_limit(max_config_file_bytes));
+  }
   layered cfg = with_defaults();
   apply_file(cfg, parse_text(toml_text, name), name);
   return finish(cfg, request);

@@ -11,6 +11,9 @@
 // overrides too, because it comes from a later layer.
 // mqtt.password and mqtt.password_file are two ways to give the same secret: the one from the later layer wins,
 // and both in one layer is an error.
+// Files are bounded (config/bounded_file.hpp): the configuration file at most 16 MiB, mqtt.password_file at most
+// 64 KiB, each TLS file at most 1 MiB, and each must be a regular file (not a directory, FIFO or device). The TLS
+// files are only checked (opened, fstat), not read: OpenSSL reads them when connecting.
 #include <map>
 #include <optional>
 #include <string>

@@ -87,6 +87,8 @@ struct mqtt_settings {
   std::string password_file;                // where the password was read from, if it was
   int qos_sample = 0;
   int qos_other = 1;
+  int qos_stats = 0;                        // periodic statistics: a lost one is replaced at the next period
+  std::chrono::milliseconds batch{250};     // retained messages go to the broker in bursts at most this often
   std::size_t buffer_messages = 10000;      // messages buffered while disconnected
   bool retain_stats = true;
   std::string tls_ca_file;
@@ -115,6 +117,7 @@ struct control_settings {
 struct discovery_settings {
   bool enabled = true;
   std::string prefix = "homeassistant";
+  std::size_t max_targets = 100;  // targets beyond the first max_targets get no Home Assistant entities
 };
 
 // [log]

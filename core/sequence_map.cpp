@@ -17,8 +17,8 @@ std::size_t sequence_map::capacity_for(nanos interval, nanos timeout, nanos late
   // for the probe being sent, and a cap so that a tiny interval cannot ask for a huge ring.
   const auto span = timeout + late_grace;
   const auto per = std::max<std::int64_t>(interval.count(), 1);
-  const auto needed = static_cast<std::size_t>(span.count() / per) + 2;
-  return round_up_pow2(std::min<std::size_t>(needed, 4096));
+  const auto needed = static_cast<std::size_t>(std::max<std::int64_t>(span.count(), 0) / per) + 2;
+  return round_up_pow2(std::min<std::size_t>(needed, max_capacity));
 }
 
 std::uint32_t sequence_map::on_sent(mono_time sent_at, nanos timeout, wall_time user_tx,
@@ -27,11 +27,16 @@ std::uint32_t sequence_map::on_sent(mono_time sent_at, nanos timeout, wall_time 
   probe_record& r = slot(seq);
   if (r.state == probe_state::outstanding) {
     if (evicted != nullptr) *evicted = r;
+    --outstanding_;
   }
   r = probe_record{seq, probe_state::outstanding, sent_at, sent_at + timeout, user_tx, std::nullopt};
+  ++outstanding_;
   // The ring may have wrapped past first_outstanding_: never let it point further
-  // back than the ring remembers.
-  if (next_seq_ - first_outstanding_ > ring_.size()) first_outstanding_ = next_seq_ - static_cast<std::uint32_t>(ring_.size());
+  // back than the ring remembers, then on to the oldest record still outstanding.
+  if (next_seq_ - first_outstanding_ > ring_.size()) {
+    first_outstanding_ = next_seq_ - static_cast<std::uint32_t>(ring_.size());
+    advance_first();
+  }
   return seq;
 }
 
@@ -51,6 +56,7 @@ match_result sequence_map::on_reply(std::uint32_t seq, probe_record* record) {
   switch (r.state) {
     case probe_state::outstanding:
       r.state = probe_state::answered;
+      --outstanding_;
       advance_first();
       return match_result::ok;
     case probe_state::timed_out:
@@ -70,6 +76,7 @@ bool sequence_map::resolve(std::uint32_t seq, probe_record* record) {
   if (r.seq != seq || r.state != probe_state::outstanding) return false;
   if (record != nullptr) *record = r;
   r.state = probe_state::timed_out;
+  --outstanding_;
   advance_first();
   return true;
 }
@@ -83,26 +90,15 @@ void sequence_map::advance_first() {
 }
 
 std::optional<mono_time> sequence_map::next_deadline() const {
-  std::optional<mono_time> best;
-  for (std::uint32_t s = first_outstanding_; s != next_seq_; ++s) {
-    const probe_record& r = slot(s);
-    if (r.seq == s && r.state == probe_state::outstanding && (!best || r.deadline < *best)) best = r.deadline;
-  }
-  return best;
-}
-
-std::size_t sequence_map::outstanding() const {
-  std::size_t n = 0;
-  for (std::uint32_t s = first_outstanding_; s != next_seq_; ++s) {
-    const probe_record& r = slot(s);
-    if (r.seq == s && r.state == probe_state::outstanding) ++n;
-  }
-  return n;
+  // Deadlines do not decrease with the sequence, so the oldest outstanding probe expires first.
+  if (first_outstanding_ == next_seq_) return std::nullopt;
+  return slot(first_outstanding_).deadline;
 }
 
 void sequence_map::forget_outstanding() {
   std::fill(ring_.begin(), ring_.end(), probe_record{});
   first_outstanding_ = next_seq_;
+  outstanding_ = 0;
 }
 
 void sequence_map::resize(std::size_t capacity) {
@@ -111,10 +107,14 @@ void sequence_map::resize(std::size_t capacity) {
   ring_.assign(round_up_pow2(capacity), probe_record{});
   mask_ = static_cast<std::uint32_t>(ring_.size() - 1);
   const auto keep = static_cast<std::uint32_t>(std::min<std::size_t>(ring_.size(), old.size()));
+  outstanding_ = 0;
   for (std::uint32_t i = keep; i > 0; --i) {
     const std::uint32_t s = next_seq_ - i;
     const probe_record& r = old[s & old_mask];
-    if (r.seq == s && r.state != probe_state::empty) ring_[s & mask_] = r;
+    if (r.seq == s && r.state != probe_state::empty) {
+      ring_[s & mask_] = r;
+      if (r.state == probe_state::outstanding) ++outstanding_;
+    }
   }
   if (next_seq_ - first_outstanding_ > ring_.size()) first_outstanding_ = next_seq_ - static_cast<std::uint32_t>(ring_.size());
   advance_first();

@@ -12,6 +12,13 @@
 // Capacity is chosen by the prober to cover timeout + a grace period for late
 // replies at the target's interval, so a slot is never reused while its probe can
 // still time out. Single-threaded: the loop thread only.
+//
+// Deadlines must not decrease in sequence order (the caller sends with one timeout
+// per target, and sent_at is monotonic). That makes the oldest outstanding probe
+// the one with the earliest deadline: first_outstanding_ is kept pointing at it (or
+// at next_seq_ when nothing is outstanding), and the number of outstanding probes
+// is counted as it changes, so next_deadline() and outstanding() cost O(1) even
+// when tens of thousands of probes are in flight (1 ms interval, 60 s timeout).
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -43,7 +50,15 @@ class sequence_map {
   // capacity is rounded up to a power of two, at least 2.
   explicit sequence_map(std::size_t capacity);
 
+  // The ring a target needs: one slot per probe sent within timeout + late_grace, plus
+  // two, rounded up to a power of two and capped at max_capacity.
   static std::size_t capacity_for(nanos interval, nanos timeout, nanos late_grace);
+
+  // The cap of capacity_for(). It covers the configuration's extremes (1 ms interval,
+  // 60 s timeout: 60,000 probes in flight) plus a 5 s late grace, so within the
+  // configuration's limits no probe is evicted before its timeout. At 48 bytes a
+  // record the largest ring is 3 MiB, and only such an extreme target has it.
+  static constexpr std::size_t max_capacity = 65536;
 
   // The sequence the next on_sent() will use.
   std::uint32_t next_seq() const { return next_seq_; }
@@ -74,6 +89,7 @@ class sequence_map {
       if (r.seq == first_outstanding_ && r.state == probe_state::outstanding) {
         if (r.deadline > now) return;
         r.state = probe_state::timed_out;
+        --outstanding_;
         const probe_record copy = r;
         ++first_outstanding_;
         on_timeout(copy);
@@ -83,10 +99,11 @@ class sequence_map {
     }
   }
 
-  // Earliest deadline of an outstanding probe.
+  // Earliest deadline of an outstanding probe: the oldest one's. O(1).
   std::optional<mono_time> next_deadline() const;
 
-  std::size_t outstanding() const;
+  // The number of outstanding probes. O(1).
+  std::size_t outstanding() const { return outstanding_; }
   std::size_t capacity() const { return ring_.size(); }
 
   // Forgets every record (probes in flight when probing stops are neither
@@ -104,8 +121,11 @@ class sequence_map {
   std::vector<probe_record> ring_;
   std::uint32_t mask_ = 0;
   std::uint32_t next_seq_ = 0;
-  // Oldest sequence that may still be outstanding; every sequence before it is resolved.
+  // The oldest outstanding sequence, or next_seq_ when none is outstanding; every
+  // sequence before it is resolved. (Inside expire() it may briefly point past a
+  // resolved record; expire() moves it on before returning.)
   std::uint32_t first_outstanding_ = 0;
+  std::size_t outstanding_ = 0;  // records in state outstanding
 };
 
 }  // namespace netstab::core

@@ -11,7 +11,7 @@ namespace netstab::core {
 enum class ip_version : std::uint8_t { any, v4, v6 };  // "auto" | "4" | "6"
 
 struct probe_settings {
-  nanos interval{std::chrono::milliseconds(1000)};  // floor 10 ms (validated by config and commands)
+  nanos interval{std::chrono::milliseconds(1000)};  // floor 1 ms (validated by config and commands)
   nanos timeout{std::chrono::milliseconds(1000)};
   std::uint32_t size = 56;          // ICMP payload bytes (>= 24, holds netstab's cookie block)
   int ttl = 64;                     // TTL / hop limit, 1..255
@@ -29,7 +29,11 @@ struct target_spec {
   probe_settings probe;
 };
 
-inline constexpr nanos min_interval{std::chrono::milliseconds(10)};
+// The smallest interval the configuration accepts. Remote commands have their own, larger floor
+// (control.min_interval_ms, 100 ms by default). 1 ms lets a test drive one target through the 16-bit
+// wire sequence's wrap (65,536 probes) in about 70 s; the sequence map's ring still covers the
+// longest timeout at this interval (see sequence_map::max_capacity).
+inline constexpr nanos min_interval{std::chrono::milliseconds(1)};
 inline constexpr std::uint32_t min_payload_size = 24;
 inline constexpr std::uint32_t max_payload_size = 65000;
 

@@ -26,6 +26,7 @@ discovery_publisher::options discovery_publisher::options_from(const config::set
   o.commands = s.control.enabled;
   o.min_interval_ms = s.control.min_interval.count();
   o.qos = s.mqtt.qos_other;
+  o.max_targets = s.discovery.max_targets;
   return o;
 }
 
@@ -87,7 +88,16 @@ void discovery_publisher::send(bool removals) {
   in.base_topic = opt_.base_topic;
   in.agent = opt_.agent;
   in.version = opt_.version;
-  in.targets = targets_;
+  if (targets_.size() > opt_.max_targets) {
+    in.targets.assign(targets_.begin(), targets_.begin() + static_cast<std::ptrdiff_t>(opt_.max_targets));
+    if (!warned_cap_) {
+      spdlog::warn("discovery: {} targets; only the first {} get Home Assistant entities (discovery.max_targets)",
+                   targets_.size(), opt_.max_targets);
+      warned_cap_ = true;
+    }
+  } else {
+    in.targets = targets_;
+  }
   if (removals) in.removed_targets = removed_;
   in.commands = opt_.commands;
   in.remove_command_entities = removals;

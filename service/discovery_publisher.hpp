@@ -52,6 +52,9 @@ class discovery_publisher {
     std::int64_t min_interval_ms = 100;    // control.min_interval
     int qos = 1;
     std::size_t max_removed = 64;
+    // Only the first max_targets targets (in configured order) get entities: the device message lists every
+    // entity of every target (about 3.8 KB per target), and it is rebuilt and republished on each change.
+    std::size_t max_targets = 100;
   };
   static options options_from(const config::settings& s);
   // The topic filters to subscribe on every connect: HA's status topic, or none when disabled.
@@ -88,6 +91,7 @@ class discovery_publisher {
   std::vector<std::string> removed_;
   timer timer_;
   std::uint64_t publishes_ = 0;
+  bool warned_cap_ = false;  // the max_targets warning is logged once per process
 };
 
 // A probe_sink that forwards everything to the next sink and tells the

@@ -158,9 +158,18 @@ struct shared_state {
 // its turn), oldest topic first. Entry i of `items` has sequence number
 // front_seq + i (unsigned, wrapping), and seq_of maps each waiting topic to its
 // number, so replacing is O(1) and nothing is ever removed from the middle.
+// Topics in `keep_every` are the exception: every message on them is sent, in
+// order (Home Assistant's discovery removal is a pair of messages on one topic);
+// they never enter seq_of.
 class retained_queue {
  public:
+  explicit retained_queue(std::vector<std::string> keep_every) : keep_every_(std::move(keep_every)) {}
+
   void put(core::outgoing_message m) {
+    if (std::find(keep_every_.begin(), keep_every_.end(), m.topic) != keep_every_.end()) {
+      items_.push_back(std::move(m));
+      return;
+    }
     if (auto it = seq_of_.find(m.topic); it != seq_of_.end()) {
       items_[static_cast<std::size_t>(it->second - front_seq_)] = std::move(m);
       ++coalesced_;
@@ -173,13 +182,15 @@ class retained_queue {
   void push_front(core::outgoing_message m) {
     if (seq_of_.count(m.topic) != 0) return;
     --front_seq_;
-    seq_of_.emplace(m.topic, front_seq_);
+    if (std::find(keep_every_.begin(), keep_every_.end(), m.topic) == keep_every_.end()) {
+      seq_of_.emplace(m.topic, front_seq_);
+    }
     items_.push_front(std::move(m));
   }
   core::outgoing_message pop() {
     core::outgoing_message m = std::move(items_.front());
     items_.pop_front();
-    seq_of_.erase(m.topic);
+    if (auto it = seq_of_.find(m.topic); it != seq_of_.end() && it->second == front_seq_) seq_of_.erase(it);
     ++front_seq_;
     return m;
   }
@@ -193,6 +204,7 @@ class retained_queue {
   }
 
  private:
+  std::vector<std::string> keep_every_;
   std::deque<core::outgoing_message> items_;
   std::unordered_map<std::string, std::uint64_t> seq_of_;
   std::uint64_t front_seq_ = 0;
@@ -286,7 +298,9 @@ class mqtt_link::impl {
         retry_timer_(loop),
         stop_timer_(loop),
         pump_timer_(loop),
+        batch_timer_(loop),
         outbox_(opts_.outbox_capacity, opts_.outbox_max_bytes),
+        retained_(opts_.keep_every_retained),
         backoff_(opts_.reconnect_min) {
     if (uri_.empty()) throw std::invalid_argument("unsupported MQTT broker URL: \"" + opts_.broker_url + "\"");
     if (opts_.mqtt_version != 5 && opts_.mqtt_version != 4) {
@@ -381,7 +395,15 @@ class mqtt_link::impl {
     if (m.retain) {
       if (phase_ == phase::connected) {
         retained_.put(std::move(m));
-        pump();
+        if (retained_open_ || opts_.retained_batch.count() == 0) {
+          pump();
+        } else if (!batch_timer_.active()) {
+          // The first retained message of a burst opens it when the batch time is up; see pump().
+          batch_timer_.start(static_cast<std::uint64_t>(opts_.retained_batch.count()), [this] {
+            retained_open_ = true;
+            pump();
+          });
+        }
       } else {
         ++retained_skipped_;
       }
@@ -410,6 +432,9 @@ class mqtt_link::impl {
       return;
     }
     phase_ = phase::stopping;
+    // What waits for a burst goes now, ahead of "offline".
+    batch_timer_.stop();
+    retained_open_ = true;
     // Everything waiting goes out through the same window as before, then
     // "offline": it is queued last in the outbox, which is sent after the
     // retained queue.
@@ -732,7 +757,9 @@ class mqtt_link::impl {
   // queue nor the broker's receive maximum ever overflows.
   void pump() {
     while ((phase_ == phase::connected || phase_ == phase::stopping) && pending_ < opts_.max_inflight) {
-      const bool retained = !retained_.empty();
+      // A burst of retained messages closes once the queue is empty; the next one waits for the batch timer.
+      if (retained_.empty() && opts_.retained_batch.count() > 0) retained_open_ = false;
+      const bool retained = retained_open_ && !retained_.empty();
       const core::outgoing_message* next = retained ? retained_.front() : outbox_.front();
       if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
       core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
@@ -843,6 +870,7 @@ class mqtt_link::impl {
     retry_timer_.close();
     stop_timer_.close();
     pump_timer_.close();
+    batch_timer_.close();
     if (was_started) spdlog::info("mqtt: stopped");
     if (notify && on_stopped_) {
       auto cb = std::move(on_stopped_);
@@ -858,12 +886,14 @@ class mqtt_link::impl {
   timer retry_timer_;
   timer stop_timer_;
   timer pump_timer_;
+  timer batch_timer_;  // opens the next burst of retained messages (opts_.retained_batch)
   std::thread reaper_;  // destroys a retired client
   std::thread diag_thread_;  // runs diagnose_connect after a generic connect failure
   bool diagnosing_ = false;  // diag_thread_ has not posted its result yet
   std::unique_ptr<mqtt::async_client> client_;
   core::outbox outbox_;
   retained_queue retained_;              // retained messages waiting for the window, one per topic
+  bool retained_open_ = true;            // retained_ may be sent now (else it waits for batch_timer_)
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)

@@ -84,6 +84,11 @@ struct mqtt_options {
   std::size_t outbox_capacity = 10'000;        // messages buffered while offline
   std::size_t outbox_max_bytes = 0;            // 0: bounded by count only
   std::size_t max_inflight = 1'000;            // non-retained messages handed to Paho and not yet completed
+  // Retained messages wait up to this long and then go out in one burst (0: each at once). Paho wakes its send
+  // and receive threads once per burst instead of once per message, which is most of a message's CPU cost.
+  std::chrono::milliseconds retained_batch{0};
+  // Retained topics whose every message is sent in order, never replaced by a newer one while waiting.
+  std::vector<std::string> keep_every_retained;
   std::chrono::milliseconds stop_timeout{2'000};  // how long stop() waits for in-flight messages
 };
 

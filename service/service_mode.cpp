@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "core/discovery.hpp"
 #include "service/discovery_publisher.hpp"
 #include "service/engine.hpp"
 #include "service/icmp_socket.hpp"
@@ -71,7 +72,7 @@ void mqtt_sink::publish_stats(const target_view& t) {
     buf_.clear();
     core::append_stats_json(buf_, t.spec().host, t.address(), wall, t.monitor().snapshot(now, w));
     const std::string& topic = w == 0 ? c.stats_topic : c.extra_stats_topics[w - 1];
-    bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_other, opt_.retain_stats, {}});
+    bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_stats, opt_.retain_stats, {}});
   }
 }
 
@@ -513,6 +514,9 @@ int run_service(const config::settings& s, const config::load_request& request) 
   mo.reconnect_min = s.mqtt.reconnect_min;
   mo.reconnect_max = s.mqtt.reconnect_max;
   mo.outbox_capacity = s.mqtt.buffer_messages;
+  mo.retained_batch = s.mqtt.batch;
+  // A discovery removal is a pair of messages on one topic; HA must see both.
+  if (s.discovery.enabled) mo.keep_every_retained.push_back(core::discovery_topic(s.discovery.prefix, s.mqtt.agent));
   if (!s.mqtt.tls_verify) spdlog::warn("TLS certificate and host name verification is OFF (mqtt.tls_verify = false)");
 
   // The link is created first but its callbacks reach the controller through pointers set below.
@@ -535,6 +539,7 @@ int run_service(const config::settings& s, const config::load_request& request) 
   mqtt_sink::options so;
   so.qos_sample = s.mqtt.qos_sample;
   so.qos_other = s.mqtt.qos_other;
+  so.qos_stats = s.mqtt.qos_stats;
   so.retain_stats = s.mqtt.retain_stats;
   so.publish_interval = s.stats.publish_interval;
   mqtt_sink sink(link, topics, clk, so);

@@ -30,6 +30,7 @@ class mqtt_sink final : public probe_sink {
   struct options {
     int qos_sample = 0;
     int qos_other = 1;
+    int qos_stats = 0;
     bool retain_stats = true;
     core::nanos publish_interval{0};  // 0: once per target interval
   };

@@ -92,7 +92,7 @@ struct flag_case {
 
 TEST(Cli, RefusesInvalidValuesNamingTheFlag) {
   const std::vector<flag_case> cases{
-      {{"--interval", "5"}, "--interval: 5 is below the minimum of 10"},
+      {{"--interval", "0"}, "--interval: 0 is below the minimum of 1"},
       {{"--interval", "soon"}, "--interval: expected an integer, got \"soon\""},
       {{"--timeout", "60001"}, "--timeout: 60001 is above the maximum of 60000"},
       {{"--count", "-1"}, "--count: -1 is below the minimum of 0"},

@@ -60,7 +60,7 @@ struct invalid_file_case {
 
 TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
   const std::vector<invalid_file_case> cases{
-      {"[probe]\ninterval_ms = 5\n", "netstab.toml:2: probe.interval_ms: 5 is below the minimum of 10"},
+      {"[probe]\ninterval_ms = 0\n", "netstab.toml:2: probe.interval_ms: 0 is below the minimum of 1"},
       {"[probe]\ninterval_ms = 3600001\n", "netstab.toml:2: probe.interval_ms: 3600001 is above the maximum of 3600000"},
       {"[probe]\ninterval_ms = \"fast\"\n", "netstab.toml:2: probe.interval_ms: expected an integer, got a string"},
       {"[probe]\ntimeout_ms = 0\n", "netstab.toml:2: probe.timeout_ms: 0 is below the minimum of 1"},
@@ -164,7 +164,7 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
        "netstab.toml:3: target[0].resolve_interval_s: cannot be set per target; set probe.resolve_interval_s instead"},
       {"[[target]]\nhost = \"1.1.1.1\"\nintervall_ms = 30\n",
        "netstab.toml:3: target[0].intervall_ms: unknown key; did you mean \"interval_ms\"?"},
-      {"[[target]]\nhost = \"1.1.1.1\"\ninterval_ms = 3\n", "netstab.toml:3: target[0].interval_ms: 3 is below the minimum of 10"},
+      {"[[target]]\nhost = \"1.1.1.1\"\ninterval_ms = 0\n", "netstab.toml:3: target[0].interval_ms: 0 is below the minimum of 1"},
       {"targets = [{ host = \"1.1.1.1\", ttl = 300 }]\n", "netstab.toml:1: targets[0].ttl: 300 is above the maximum of 255"},
       // Unknown keys and sections.
       {"[probe]\nintervall_ms = 5\n", "netstab.toml:2: probe.intervall_ms: unknown key; did you mean \"interval_ms\"?"},
@@ -372,7 +372,7 @@ struct env_case {
 
 TEST(Loader, RefusesInvalidEnvironmentValuesNamingTheVariable) {
   const std::vector<env_case> cases{
-      {"NETSTAB_PROBE_INTERVAL_MS", "5", "NETSTAB_PROBE_INTERVAL_MS: 5 is below the minimum of 10"},
+      {"NETSTAB_PROBE_INTERVAL_MS", "0", "NETSTAB_PROBE_INTERVAL_MS: 0 is below the minimum of 1"},
       {"NETSTAB_PROBE_INTERVAL_MS", "abc", "NETSTAB_PROBE_INTERVAL_MS: expected an integer, got \"abc\""},
       {"NETSTAB_PROBE_INTERVAL_MS", "", "NETSTAB_PROBE_INTERVAL_MS: expected an integer, got \"\""},
       {"NETSTAB_PROBE_INTERVAL_MS", "10.5", "NETSTAB_PROBE_INTERVAL_MS: expected an integer, got \"10.5\""},

@@ -43,7 +43,7 @@ TEST(LoaderText, GivesTheSameSettingsAsTheSameFile) {
 
 TEST(LoaderText, ErrorsNameTheGivenNameAndLine) {
   try {
-    build_from_text("[probe]\ninterval_ms = 1\n", "memory.toml", plain_request());
+    build_from_text("[probe]\ninterval_ms = 0\n", "memory.toml", plain_request());
     FAIL() << "no error";
   } catch (const config_error& e) {
     EXPECT_EQ(std::string(e.what()).rfind("memory.toml:2: probe.interval_ms: ", 0), 0U) << e.what();

@@ -3,6 +3,9 @@
 #include <charconv>
 #include <cmath>
 #include <stdexcept>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace netstab::netlab {
 
@@ -41,6 +44,38 @@ std::vector<std::string_view> split(std::string_view text, char sep) {
     }
     start = pos + 1;
   }
+}
+
+action parse_action(std::string_view item) {
+  if (item == "ok") {
+    return {action_kind::reply, {}};
+  }
+  if (item == "loss") {
+    return {action_kind::loss, {}};
+  }
+  if (item == "dup") {
+    return {action_kind::duplicate, {}};
+  }
+  if (item == "unreach") {
+    return {action_kind::unreachable, {}};
+  }
+  if (item.starts_with("late:")) {
+    return {action_kind::late, from_ms(parse_number(item.substr(5), "late"))};
+  }
+  throw std::invalid_argument("unknown action '" + std::string(item) + "' (ok, loss, dup, late:MS, unreach)");
+}
+
+// Splits "I=X,J=Y" into (index, text) pairs.
+std::vector<std::pair<std::uint64_t, std::string_view>> parse_indexed(std::string_view text, std::string_view what) {
+  std::vector<std::pair<std::uint64_t, std::string_view>> out;
+  for (const std::string_view item : split(text, ',')) {
+    const std::size_t eq = item.find('=');
+    if (eq == std::string_view::npos) {
+      throw std::invalid_argument(std::string(what) + ": expected INDEX=VALUE, got '" + std::string(item) + "'");
+    }
+    out.emplace_back(parse_count(item.substr(0, eq), what), item.substr(eq + 1));
+  }
+  return out;
 }
 
 }  // namespace
@@ -142,6 +177,29 @@ profile parse_profile(std::span<const std::string_view> args) {
       p.flood = static_cast<std::uint32_t>(parse_count(value(i), "--flood"));
     } else if (a == "--realtime") {
       p.realtime = true;
+    } else if (a == "--summary") {
+      const std::string_view v = value(i);
+      if (v != "full" && v != "counts") {
+        throw std::invalid_argument("--summary: expected full or counts");
+      }
+      p.summary_per_request = v == "full";
+    } else if (a == "--at") {
+      for (const auto& [index, text] : parse_indexed(value(i), "--at")) {
+        try {
+          p.at[index] = parse_action(text);
+        } catch (const std::invalid_argument& e) {
+          throw std::invalid_argument(std::string("--at: ") + e.what());
+        }
+      }
+    } else if (a == "--replay") {
+      for (const auto& [index, text] : parse_indexed(value(i), "--replay")) {
+        const std::uint64_t lag = parse_count(text, "--replay");
+        if (lag == 0 || lag > index) {
+          throw std::invalid_argument("--replay: the lag must be 1 .. INDEX, got " + std::to_string(index) + "=" +
+                                      std::string(text));
+        }
+        p.replay[index] = index - lag;
+      }
     } else {
       throw std::invalid_argument("unknown argument '" + std::string(a) + "'");
     }
@@ -157,6 +215,9 @@ profile parse_profile(std::span<const std::string_view> args) {
 }
 
 action action_for(const profile& p, std::uint64_t index) {
+  if (const auto it = p.at.find(index); it != p.at.end()) {
+    return it->second;
+  }
   if (p.loss_every > 0 && index % p.loss_every == p.loss_every - 1) {
     return {action_kind::loss, {}};
   }

@@ -4,6 +4,7 @@
 // command line. A profile is a value; a delay_source owns its random engine and is used by one thread.
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <random>
 #include <span>
 #include <string>
@@ -54,6 +55,18 @@ struct profile {
   // For every echo request to the emulated host, this many hostile packets (see flood_kind) are written towards
   // the prober at once, before the real reply is due, cycling through the kinds.
   std::uint32_t flood = 0;
+  // Actions for single request indices, ahead of loss_every and the pattern: a fault placed at one spot of a
+  // long run (say, around the 16-bit sequence wrap at index 65,536) without a pattern as long as the run.
+  std::map<std::uint64_t, action> at;
+  // Stale replays: at request index I (the key), a copy of the echo reply to request I - LAG (the value is
+  // I - LAG) is written at once, before this request's own reply. The old reply keeps the old request's
+  // sequence number and payload, so with LAG = 65,536 it carries the same 16-bit wire sequence as the probe
+  // in flight.
+  std::map<std::uint64_t, std::uint64_t> replay;
+  // The summary's per-request arrays (injected, injected_seq, waited). A run of tens of thousands of requests
+  // turns them into megabytes, more than the pipe to the test holds while it waits for the exit: --summary
+  // counts leaves them out.
+  bool summary_per_request = true;
 };
 
 // Parses the responder's arguments (without the program name):
@@ -61,6 +74,8 @@ struct profile {
 //   --delay fixed:MS | uniform:A:B | normal:MEAN:SD   --seed N
 //   --pattern ok,ok,loss,dup,late:1500,unreach   --loss-every N   --dup-gap MS   --index arrival|seq
 //   --spin-us N   --realtime   --timing tap|read   --flood K
+//   --at INDEX=ACTION[,INDEX=ACTION...]  (ACTION as in --pattern; repeatable)
+//   --replay INDEX=LAG[,INDEX=LAG...]    (LAG >= 1 and <= INDEX; repeatable)   --summary full|counts
 // Throws std::invalid_argument with a message naming the bad argument.
 profile parse_profile(std::span<const std::string_view> args);
 
@@ -71,7 +86,8 @@ std::vector<action> parse_pattern(std::string_view text);
 // std::invalid_argument.
 delay_spec parse_delay(std::string_view text);
 
-// What to do with the request of the given index (0-based).
+// What to do with the request of the given index (0-based): the --at entry for it, else loss_every, else the
+// pattern.
 action action_for(const profile& p, std::uint64_t index);
 
 // Draws reply delays from a profile's distribution with its seed, so a run is reproducible.

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <map>
 #include <stdexcept>
 #include <string_view>
 #include <vector>
@@ -45,6 +46,20 @@ TEST(NetlabProfile, LossEveryDropsEveryNth) {
   EXPECT_EQ(lost, (std::vector<std::uint64_t>{3, 7, 11}));
 }
 
+// --at places single actions (ahead of --loss-every and the pattern), --replay maps a request index to the
+// index whose reply it replays; both repeatable.
+TEST(NetlabProfile, AtAndReplayTargetSingleIndices) {
+  const profile p = parse({"--pattern", "ok,loss", "--at", "65534=loss,65535=late:300", "--at", "1=dup",
+                           "--replay", "65546=65536", "--replay", "65540=10"});
+  EXPECT_EQ(action_for(p, 0).what, action_kind::reply);
+  EXPECT_EQ(action_for(p, 1).what, action_kind::duplicate);  // --at wins over the pattern's loss
+  EXPECT_EQ(action_for(p, 3).what, action_kind::loss);
+  EXPECT_EQ(action_for(p, 65534).what, action_kind::loss);
+  EXPECT_EQ(action_for(p, 65535).what, action_kind::late);
+  EXPECT_EQ(action_for(p, 65535).late_after, milliseconds(300));
+  EXPECT_EQ(p.replay, (std::map<std::uint64_t, std::uint64_t>{{65540, 65530}, {65546, 10}}));
+}
+
 struct bad_args_case {
   std::vector<std::string_view> args;
 };
@@ -56,7 +71,9 @@ TEST(NetlabProfile, RejectsBadArguments) {
       {{"--host", "not-an-address"}},  {{"--seed"}},                  {{"--index", "random"}},
       {{"--tun", "a-name-longer-than-15"}}, {{"--frobnicate"}},
       {{"--delay", "cycle"}},          {{"--delay", "cycle:5:"}},     {{"--flood", "-3"}},
-      {{"--flood"}},
+      {{"--flood"}},                   {{"--at", "5"}},               {{"--at", "x=loss"}},
+      {{"--at", "5=boom"}},            {{"--at", "5=loss,"}},         {{"--replay", "5=0"}},
+      {{"--replay", "5=6"}},           {{"--replay", "5"}},           {{"--summary", "some"}},
   };
   for (const auto& c : cases) {
     EXPECT_THROW(parse_profile(c.args), std::invalid_argument) << c.args[0] << ' ' << c.args.back();

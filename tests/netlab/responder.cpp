@@ -1,7 +1,8 @@
 // netlab_responder: the emulated remote host. Opens a TUN device (IFF_TUN | IFF_NO_PI) by name in the current
 // network namespace, reads IP packets, and answers ICMP echo requests addressed to the emulated host's
 // addresses according to a profile (see profile.hpp): delay distribution, loss, duplicates, late replies, ICMP
-// unreachable, and optionally a flood of foreign and malformed ICMP written at each request (--flood). Replies
+// unreachable, and optionally a flood of foreign and malformed ICMP written at each request (--flood) or a copy
+// of an earlier request's reply written at a given request (--replay, a stale reply). Replies
 // wait in a min-heap ordered by due time; the loop sleeps on a timerfd (CLOCK_MONOTONIC) until spin before the
 // earliest due time, then busy-waits to the exact time, so the injected delay is accurate
 // to a few microseconds even where timer wake-ups are coarse. A request's time is the kernel's timestamp of
@@ -9,7 +10,8 @@
 // so the responder's own wake-up latency is not added to the delay; --timing read uses the time after read().
 //
 // Output on stdout, one JSON object per line: {"type":"ready",...} once the device exists, and a summary with
-// what it did on SIGTERM or SIGINT (with "injected": every drawn reply delay in request order), then it exits 0.
+// what it did on SIGTERM or SIGINT (with "injected": every drawn reply delay in request order, unless --summary
+// counts), then it exits 0.
 // Start-up errors go to stderr with exit status 1 (2 for bad arguments).
 // Single-threaded: everything below runs on the main thread.
 #include <arpa/inet.h>
@@ -58,14 +60,19 @@ nanos mono_now() {
   return to_nanos(ts);
 }
 
-// Converts a kernel packet timestamp (CLOCK_REALTIME) to CLOCK_MONOTONIC through its age, so a clock step
-// between the two readings is the only error, and that error is bounded by the few microseconds between them.
+// Converts a kernel packet timestamp (CLOCK_REALTIME) to CLOCK_MONOTONIC through its age. A packet read here
+// is microseconds to milliseconds old, so an age below 0 or above a second means CLOCK_REALTIME was stepped
+// between the stamp and now (the clock-step test does that on purpose); the request then counts from now, which
+// is off by no more than the packet's real age, instead of by the step.
 nanos realtime_to_mono(const timespec& stamp) {
   timespec rt{};
   timespec mt{};
   ::clock_gettime(CLOCK_REALTIME, &rt);
   ::clock_gettime(CLOCK_MONOTONIC, &mt);
-  const nanos age = std::max(to_nanos(rt) - to_nanos(stamp), nanos{0});
+  const nanos age = to_nanos(rt) - to_nanos(stamp);
+  if (age < nanos{0} || age > std::chrono::seconds(1)) {
+    return to_nanos(mt);
+  }
   return to_nanos(mt) - age;
 }
 
@@ -99,6 +106,8 @@ struct counters {
   std::uint64_t write_errors = 0;
   std::uint64_t flood = 0;  // hostile packets written (--flood), not counted in replies
   std::uint64_t flood_write_errors = 0;
+  std::uint64_t replayed = 0;  // stale replies written (--replay), not counted in replies
+  std::uint64_t replay_write_errors = 0;
 };
 
 double percentile(std::vector<double> v, double q) {
@@ -279,6 +288,7 @@ class responder {
     ++counters_.requests;
     write_flood(packet);
     const std::uint64_t index = profile_.index_by_seq ? r->seq16 : arrivals_[r->dst]++;
+    write_replay(packet, index);
     const action a = action_for(profile_, index);
     switch (a.what) {
       case action_kind::loss:
@@ -325,6 +335,31 @@ class responder {
       } else {
         ++counters_.flood;
       }
+    }
+  }
+
+  // Keeps the reply to this request when a later --replay entry will need it, and writes at once the kept
+  // reply that an entry for this index asks for.
+  void write_replay(std::span<const std::byte> packet, std::uint64_t index) {
+    if (profile_.replay.empty()) {
+      return;
+    }
+    if (std::any_of(profile_.replay.begin(), profile_.replay.end(),
+                    [&](const auto& entry) { return entry.second == index; })) {
+      build_echo_reply(packet, kept_[index]);
+    }
+    const auto it = profile_.replay.find(index);
+    if (it == profile_.replay.end()) {
+      return;
+    }
+    const auto kept = kept_.find(it->second);
+    if (kept == kept_.end()) {
+      return;  // the old request never came (netstab failed to send it): nothing to replay
+    }
+    if (::write(tun_fd_, kept->second.data(), kept->second.size()) < 0) {
+      ++counters_.replay_write_errors;
+    } else {
+      ++counters_.replayed;
     }
   }
 
@@ -395,11 +430,10 @@ class responder {
         {"write_errors", counters_.write_errors},
         {"flood", counters_.flood},
         {"flood_write_errors", counters_.flood_write_errors},
+        {"replayed", counters_.replayed},
+        {"replay_write_errors", counters_.replay_write_errors},
         {"pending", heap_.size()},
         {"delay_ms", delay},
-        {"injected", injected_ms_},
-        {"injected_seq", seqs_},
-        {"waited", waited_ms_},
         {"send_error_us", {{"p50", percentile(wake_us_, 0.5)},
                            {"p99", percentile(wake_us_, 0.99)},
                            {"max", percentile(wake_us_, 1.0)}}},
@@ -407,6 +441,11 @@ class responder {
                       {"p99", percentile(write_us_, 0.99)},
                       {"max", percentile(write_us_, 1.0)}}},
     };
+    if (profile_.summary_per_request) {
+      out["injected"] = injected_ms_;
+      out["injected_seq"] = seqs_;
+      out["waited"] = waited_ms_;
+    }
     std::cout << out.dump() << std::endl;
   }
 
@@ -423,6 +462,7 @@ class responder {
   std::priority_queue<pending_reply, std::vector<pending_reply>, later_first> heap_;
   std::uint64_t next_order_ = 0;
   std::map<address, std::uint64_t> arrivals_;
+  std::map<std::uint64_t, std::vector<std::byte>> kept_;  // replies kept for --replay, by request index
   counters counters_;
   std::vector<double> injected_ms_;  // drawn delays of normal replies, in request order
   std::vector<std::uint16_t> seqs_;  // their requests' 16-bit sequence numbers

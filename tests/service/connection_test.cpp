@@ -96,7 +96,8 @@ TEST(Connection, QosPerKindOfMessage) {
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/#", 2));
   auto a = start_agent(broker.url(), "qos1");
-  auto b = start_agent(broker.url(), "qos2", {{"NETSTAB_MQTT_QOS_SAMPLE", "1"}, {"NETSTAB_MQTT_QOS_OTHER", "2"}});
+  auto b = start_agent(broker.url(), "qos2",
+                       {{"NETSTAB_MQTT_QOS_SAMPLE", "1"}, {"NETSTAB_MQTT_QOS_OTHER", "2"}, {"NETSTAB_MQTT_QOS_STATS", "1"}});
   ASSERT_TRUE(sub.wait_count("netstab/qos1/targets/127.0.0.1/stats", 2, 10s)) << a->proc->log();
   ASSERT_TRUE(sub.wait_count("netstab/qos2/targets/127.0.0.1/stats", 2, 10s)) << b->proc->log();
   const auto qos_of = [&](const std::string& topic) {
@@ -105,40 +106,52 @@ TEST(Connection, QosPerKindOfMessage) {
     return out;
   };
   for (const int q : qos_of("netstab/qos1/targets/127.0.0.1/sample")) EXPECT_EQ(q, 0);
-  for (const int q : qos_of("netstab/qos1/targets/127.0.0.1/stats")) EXPECT_EQ(q, 1);
+  for (const int q : qos_of("netstab/qos1/targets/127.0.0.1/stats")) EXPECT_EQ(q, 0);
   for (const int q : qos_of("netstab/qos1/state")) EXPECT_EQ(q, 1);
   for (const int q : qos_of("netstab/qos2/targets/127.0.0.1/sample")) EXPECT_EQ(q, 1);
-  for (const int q : qos_of("netstab/qos2/targets/127.0.0.1/stats")) EXPECT_EQ(q, 2);
+  for (const int q : qos_of("netstab/qos2/targets/127.0.0.1/stats")) EXPECT_EQ(q, 1);
+  for (const int q : qos_of("netstab/qos2/state")) EXPECT_EQ(q, 2);
   EXPECT_FALSE(qos_of("netstab/qos1/targets/127.0.0.1/sample").empty());
   EXPECT_FALSE(qos_of("netstab/qos2/targets/127.0.0.1/sample").empty());
+  EXPECT_FALSE(qos_of("netstab/qos2/state").empty());
   a->proc->signal(SIGTERM);
   b->proc->signal(SIGTERM);
   EXPECT_EQ(a->proc->wait(3s), 0);
   EXPECT_EQ(b->proc->wait(3s), 0);
 }
 
-// Statistics go out once per interval of their target by default, and every stats.publish_interval_ms when set.
+// Statistics go out once per interval of their target by default, and every stats.publish_interval_ms when set;
+// with the default mqtt.batch_ms (250) at most once per batch, the newest value.
 TEST(Connection, StatisticsCadence) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
   mqtt_test_client sub(client_opts(broker, "cad-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/+/targets/+/stats"));
-  auto every = start_agent(broker.url(), "cad1");
+  // batch_ms 0: every statistics message goes out (a batch keeps only the newest per target).
+  auto every = start_agent(broker.url(), "cad1", {{"NETSTAB_MQTT_BATCH_MS", "0"}});
   auto slow = start_agent(broker.url(), "cad2", {{"NETSTAB_STATS_PUBLISH_INTERVAL_MS", "1000"}});
+  auto batched = start_agent(broker.url(), "cad3");
   ASSERT_TRUE(sub.wait_count("netstab/cad1/targets/127.0.0.1/stats", 1, 10s)) << every->proc->log();
   ASSERT_TRUE(sub.wait_count("netstab/cad2/targets/127.0.0.1/stats", 1, 10s)) << slow->proc->log();
+  ASSERT_TRUE(sub.wait_count("netstab/cad3/targets/127.0.0.1/stats", 1, 10s)) << batched->proc->log();
   sub.clear();
   std::this_thread::sleep_for(3s);
   const auto n_every = sub.on_topic("netstab/cad1/targets/127.0.0.1/stats").size();
   const auto n_slow = sub.on_topic("netstab/cad2/targets/127.0.0.1/stats").size();
+  const auto n_batched = sub.on_topic("netstab/cad3/targets/127.0.0.1/stats").size();
   // 3 s at 200 ms: 15 expected; at 1 s: 3 (a status change would add one at once: loopback stays OK).
   EXPECT_GE(n_every, 12U);
   EXPECT_LE(n_every, 17U);
   EXPECT_GE(n_slow, 2U);
   EXPECT_LE(n_slow, 4U);
+  // A value every 200 ms, a burst at most every 250 ms: a burst every other value (about 7 in 3 s).
+  EXPECT_GE(n_batched, 5U);
+  EXPECT_LE(n_batched, 13U);
   every->proc->signal(SIGTERM);
   slow->proc->signal(SIGTERM);
+  batched->proc->signal(SIGTERM);
+  EXPECT_EQ(batched->proc->wait(3s), 0);
   EXPECT_EQ(every->proc->wait(3s), 0);
   EXPECT_EQ(slow->proc->wait(3s), 0);
 }

@@ -192,6 +192,7 @@ class fake_target final : public netstab::service::target_view {
 
 struct publisher_fixture {
   publisher_fixture() : publisher(lp.get(), bus, options()) {}
+  explicit publisher_fixture(netstab::service::discovery_publisher::options o) : publisher(lp.get(), bus, o) {}
   ~publisher_fixture() {
     publisher.close();
     lp.close();
@@ -287,6 +288,31 @@ TEST(DiscoveryPublisher, RemembersTheNewestRemovedTargetsUntilAddedAgain) {
   EXPECT_TRUE(p[0]["cmps"].contains("t_10_2e0_2e0_2e2_rtt"));
   EXPECT_TRUE(p[0]["cmps"]["t_10_2e0_2e0_2e3_rtt"].contains("state_topic")) << "added again: a live entity";
   EXPECT_EQ(p[1]["cmps"].size(), 4U + 8U);
+}
+
+TEST(DiscoveryPublisher, OnlyTheFirstMaxTargetsGetEntities) {
+  auto o = publisher_fixture::options();
+  o.max_targets = 2;
+  publisher_fixture f(o);
+  for (const char* host : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) {
+    f.event(host, target_event::added);
+  }
+  f.run();
+  auto p = f.payloads();
+  ASSERT_EQ(p.size(), 1U);
+  EXPECT_EQ(p[0]["cmps"].size(), 4U + 8U + 8U);
+  EXPECT_TRUE(p[0]["cmps"].contains("t_10_2e0_2e0_2e2_rtt"));
+  EXPECT_FALSE(p[0]["cmps"].contains("t_10_2e0_2e0_2e3_rtt"));
+  f.bus.clear();
+
+  // A target within the first two goes: the third moves up and gets its entities.
+  f.event("10.0.0.1", target_event::removed);
+  f.run();
+  p = f.payloads();
+  ASSERT_EQ(p.size(), 2U);
+  EXPECT_EQ(p[1]["cmps"].size(), 4U + 8U + 8U);
+  EXPECT_TRUE(p[1]["cmps"]["t_10_2e0_2e0_2e3_rtt"].contains("state_topic"));
+  EXPECT_FALSE(p[1]["cmps"].contains("t_10_2e0_2e0_2e1_rtt"));
 }
 
 TEST(DiscoveryPublisher, DisabledPublishesNothing) {

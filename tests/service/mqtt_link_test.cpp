@@ -570,6 +570,58 @@ TEST(MqttLink, RetainedBurstIsPacedThroughTheWindowAndNeverDropped) {
   h.stop_and_close();
 }
 
+// With retained_batch set, retained messages wait for the batch time and then go out together, coalesced per
+// topic (except on keep_every_retained topics, where every message goes, in order); a non-retained message is
+// never held back; stop() sends what is waiting at once, before "offline".
+TEST(MqttLink, RetainedMessagesGoOutInBurstsAndStopSendsWhatWaits) {
+  mosquitto_broker broker;
+  mqtt_test_client sub(sub_opts(broker.port(), "batch-sub"));
+  ASSERT_TRUE(sub.subscribe("netstab/a15/#", 1));
+  harness h;
+  auto o = link_options(broker.url(), "a15");
+  o.retained_batch = 400ms;
+  o.keep_every_retained = {"netstab/a15/discovery"};
+  h.make(o);
+  ASSERT_TRUE(h.connect());
+  ASSERT_TRUE(sub.wait_until([](const std::vector<received_message>& ms) { return !ms.empty(); }, 5s));
+  h.run_for(500ms);  // the burst the connect opened is over
+  const std::size_t before = sub.messages().size();
+
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    h.link->publish({"netstab/a15/targets/t" + std::to_string(i) + "/stats", "v1", 0, true, {}});
+  }
+  for (int i = 0; i < 10; ++i) {
+    h.link->publish({"netstab/a15/targets/t" + std::to_string(i) + "/stats", "v2", 0, true, {}});
+  }
+  h.link->publish({"netstab/a15/discovery", "removal", 1, true, {}});
+  h.link->publish({"netstab/a15/discovery", "clean", 1, true, {}});
+  h.link->publish(sample_msg("a15", 1));
+  ASSERT_TRUE(h.run_until([&] { return sub.on_topic("netstab/a15/targets/t/sample").size() == 1; }, 2s));
+  EXPECT_TRUE(h.run_until([&] { return sub.messages().size() >= before + 13; }, 3s)) << sub.messages().size();
+  const auto burst = std::chrono::steady_clock::now() - t0;
+  h.run_for(200ms);
+  std::vector<std::string> stats;
+  for (const auto& m : sub.messages()) {
+    if (m.topic.find("/stats") != std::string::npos) stats.push_back(m.payload);
+  }
+  // Coalesced: one message per topic, the newest value.
+  EXPECT_EQ(stats, std::vector<std::string>(10, "v2"));
+  EXPECT_GE(burst, 350ms) << "retained messages were not held for the batch time";
+  EXPECT_EQ(h.link->counters().retained_coalesced, 10U);
+  EXPECT_EQ(payloads(sub.on_topic("netstab/a15/discovery")), (std::vector<std::string>{"removal", "clean"}));
+
+  // Published just before stop: sent at once by stop, ahead of "offline", not lost with the timer.
+  h.link->publish({"netstab/a15/state", "last", 1, true, {}});
+  h.stop_and_close();
+  ASSERT_TRUE(sub.wait_until([](const std::vector<received_message>& ms) {
+    return !ms.empty() && ms.back().topic == "netstab/a15/availability" && ms.back().payload == "offline";
+  }, 5s));
+  const auto state = sub.on_topic("netstab/a15/state");
+  ASSERT_EQ(state.size(), 1U);
+  EXPECT_EQ(state.front().payload, "last");
+}
+
 TEST(MqttLink, StopWithoutBrokerClosesEverything) {
   harness h;
   h.make(link_options("mqtt://127.0.0.1:" + std::to_string(test::free_port()), "a10"));

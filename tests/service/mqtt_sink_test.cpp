@@ -83,9 +83,26 @@ TEST(MqttSink, StatisticsOncePerTargetIntervalByDefault) {
   const auto stats = f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats");
   EXPECT_EQ(stats.size(), 5U);
   for (const auto& m : stats) {
-    EXPECT_EQ(m.qos, 1);
+    EXPECT_EQ(m.qos, 0);  // mqtt.qos_stats, not qos_other
     EXPECT_TRUE(m.retain);
   }
+}
+
+TEST(MqttSink, StatisticsTakeTheirOwnQosAndClearingARemovedTargetUsesQosOther) {
+  mqtt_sink::options o;
+  o.qos_stats = 2;
+  o.qos_other = 1;
+  sink_fixture f(o);
+  fake_target t(spec_of("127.0.0.1", 1s));
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  f.sink.clear_retained(t);
+  const auto stats = f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats");
+  ASSERT_EQ(stats.size(), 2U);
+  EXPECT_EQ(stats[0].qos, 2);
+  EXPECT_FALSE(stats[0].payload.empty());
+  // The empty retained message that deletes the topic must not be lost: it is not replaced a period later.
+  EXPECT_EQ(stats[1].qos, 1);
+  EXPECT_TRUE(stats[1].payload.empty());
 }
 
 TEST(MqttSink, StatisticsEveryConfiguredPeriod) {
