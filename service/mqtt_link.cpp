@@ -60,6 +60,8 @@ constexpr std::size_t max_pending_incoming = 1000;
 // QoS>0 messages in flight when the broker states no receive maximum (MQTT
 // 3.1.1): mosquitto's default.
 constexpr std::size_t default_qos_window = 20;
+// Messages handed to Paho per pump() call before the loop gets a turn (see pump()).
+constexpr std::size_t pump_chunk = 64;
 
 // The only state Paho's threads touch. Owned through shared_ptr by the link and
 // by the handlers registered with Paho, so a callback racing with shutdown
@@ -756,13 +758,22 @@ class mqtt_link::impl {
   // then the outbox in order. Every message goes this way, so neither Paho's
   // queue nor the broker's receive maximum ever overflows.
   void pump() {
+    // At most pump_chunk messages per call: a burst of thousands of retained messages would otherwise hold the
+    // loop for tens of milliseconds (each publish costs Paho a lock and a copy) and delay the probes due
+    // meanwhile. The rest goes from a zero-delay timer, after the loop has run what is due.
+    std::size_t sent = 0;
     while ((phase_ == phase::connected || phase_ == phase::stopping) && pending_ < opts_.max_inflight) {
+      if (sent == pump_chunk) {
+        if (!pump_timer_.active()) pump_timer_.start(0, [this] { pump(); });
+        break;
+      }
       // A burst of retained messages closes once the queue is empty; the next one waits for the batch timer.
       if (retained_.empty() && opts_.retained_batch.count() > 0) retained_open_ = false;
       const bool retained = retained_open_ && !retained_.empty();
       const core::outgoing_message* next = retained ? retained_.front() : outbox_.front();
       if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
       core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
+      ++sent;
       if (auto back = send_buffered(std::move(m))) {
         if (retained) {
           retained_.push_front(std::move(*back));
