@@ -345,6 +345,7 @@ std::vector<key_spec> build_table() {
   t.push_back(integer<&s::mqtt, &mqtt_settings::qos_other>("mqtt", "qos_other", 0, 2));
   t.push_back(integer<&s::mqtt, &mqtt_settings::qos_stats>("mqtt", "qos_stats", 0, 2));
   t.push_back(integer<&s::mqtt, &mqtt_settings::batch>("mqtt", "batch_ms", 0, 10'000));
+  t.push_back(integer<&s::mqtt, &mqtt_settings::sample_batch>("mqtt", "sample_batch_ms", 0, 1'000));
   t.push_back(integer<&s::mqtt, &mqtt_settings::buffer_messages>("mqtt", "buffer_messages", 0, 10'000'000));
   t.push_back(boolean<&s::mqtt, &mqtt_settings::retain_stats>("mqtt", "retain_stats"));
   t.push_back(text<&s::mqtt, &mqtt_settings::tls_ca_file>("mqtt", "tls_ca_file"));

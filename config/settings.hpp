@@ -89,6 +89,7 @@ struct mqtt_settings {
   int qos_other = 1;
   int qos_stats = 0;                        // periodic statistics: a lost one is replaced at the next period
   std::chrono::milliseconds batch{250};     // retained messages go to the broker in bursts at most this often
+  std::chrono::milliseconds sample_batch{20};  // QoS 0 non-retained messages (samples) wait at most this long
   std::size_t buffer_messages = 10000;      // messages buffered while disconnected
   bool retain_stats = true;
   std::string tls_ca_file;

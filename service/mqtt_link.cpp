@@ -301,6 +301,7 @@ class mqtt_link::impl {
         stop_timer_(loop),
         pump_timer_(loop),
         batch_timer_(loop),
+        qos0_timer_(loop),
         outbox_(opts_.outbox_capacity, opts_.outbox_max_bytes),
         retained_(opts_.keep_every_retained),
         backoff_(opts_.reconnect_min) {
@@ -411,8 +412,20 @@ class mqtt_link::impl {
       }
       return;
     }
+    // QoS 0 messages (samples, by default) may wait up to opts_.qos0_batch and go out together; anything else
+    // opens the outbox at once, and the QoS 0 messages queued before it go out with it, in order.
+    const bool may_wait = m.qos == 0 && opts_.qos0_batch.count() > 0;
     outbox_.push(std::move(m));
-    if (phase_ == phase::connected) pump();
+    if (phase_ != phase::connected) return;
+    if (!may_wait) outbox_open_ = true;
+    if (outbox_open_) {
+      pump();
+    } else if (!qos0_timer_.active()) {
+      qos0_timer_.start(static_cast<std::uint64_t>(opts_.qos0_batch.count()), [this] {
+        outbox_open_ = true;
+        pump();
+      });
+    }
   }
 
   bool connected() const { return phase_ == phase::connected; }
@@ -437,6 +450,8 @@ class mqtt_link::impl {
     // What waits for a burst goes now, ahead of "offline".
     batch_timer_.stop();
     retained_open_ = true;
+    qos0_timer_.stop();
+    outbox_open_ = true;
     // Everything waiting goes out through the same window as before, then
     // "offline": it is queued last in the outbox, which is sent after the
     // retained queue.
@@ -608,6 +623,7 @@ class mqtt_link::impl {
     if (!opts_.availability_topic.empty()) {
       retained_.put(core::outgoing_message{opts_.availability_topic, "online", 1, true, {}});
     }
+    outbox_open_ = true;  // what was buffered while disconnected goes now
     pump();
     if (cbs_.on_connected) cbs_.on_connected();
   }
@@ -769,8 +785,10 @@ class mqtt_link::impl {
       }
       // A burst of retained messages closes once the queue is empty; the next one waits for the batch timer.
       if (retained_.empty() && opts_.retained_batch.count() > 0) retained_open_ = false;
+      // Likewise the outbox, when it runs empty (only while connected: a stop sends everything).
+      if (outbox_.empty() && opts_.qos0_batch.count() > 0 && phase_ == phase::connected) outbox_open_ = false;
       const bool retained = retained_open_ && !retained_.empty();
-      const core::outgoing_message* next = retained ? retained_.front() : outbox_.front();
+      const core::outgoing_message* next = retained ? retained_.front() : (outbox_open_ ? outbox_.front() : nullptr);
       if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
       core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
       ++sent;
@@ -882,6 +900,7 @@ class mqtt_link::impl {
     stop_timer_.close();
     pump_timer_.close();
     batch_timer_.close();
+    qos0_timer_.close();
     if (was_started) spdlog::info("mqtt: stopped");
     if (notify && on_stopped_) {
       auto cb = std::move(on_stopped_);
@@ -898,6 +917,7 @@ class mqtt_link::impl {
   timer stop_timer_;
   timer pump_timer_;
   timer batch_timer_;  // opens the next burst of retained messages (opts_.retained_batch)
+  timer qos0_timer_;   // opens the outbox for the QoS 0 messages waiting in it (opts_.qos0_batch)
   std::thread reaper_;  // destroys a retired client
   std::thread diag_thread_;  // runs diagnose_connect after a generic connect failure
   bool diagnosing_ = false;  // diag_thread_ has not posted its result yet
@@ -905,6 +925,7 @@ class mqtt_link::impl {
   core::outbox outbox_;
   retained_queue retained_;              // retained messages waiting for the window, one per topic
   bool retained_open_ = true;            // retained_ may be sent now (else it waits for batch_timer_)
+  bool outbox_open_ = true;              // outbox_ may be sent now (else only QoS 0 messages wait in it)
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)

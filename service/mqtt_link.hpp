@@ -87,6 +87,9 @@ struct mqtt_options {
   // Retained messages wait up to this long and then go out in one burst (0: each at once). Paho wakes its send
   // and receive threads once per burst instead of once per message, which is most of a message's CPU cost.
   std::chrono::milliseconds retained_batch{0};
+  // Non-retained QoS 0 messages (samples) wait up to this long and go out together (0: each at once); any other
+  // non-retained message takes the waiting ones with it, in order.
+  std::chrono::milliseconds qos0_batch{0};
   // Retained topics whose every message is sent in order, never replaced by a newer one while waiting.
   std::vector<std::string> keep_every_retained;
   std::chrono::milliseconds stop_timeout{2'000};  // how long stop() waits for in-flight messages

@@ -515,6 +515,7 @@ int run_service(const config::settings& s, const config::load_request& request) 
   mo.reconnect_max = s.mqtt.reconnect_max;
   mo.outbox_capacity = s.mqtt.buffer_messages;
   mo.retained_batch = s.mqtt.batch;
+  mo.qos0_batch = s.mqtt.sample_batch;
   // A discovery removal is a pair of messages on one topic; HA must see both.
   if (s.discovery.enabled) mo.keep_every_retained.push_back(core::discovery_topic(s.discovery.prefix, s.mqtt.agent));
   if (!s.mqtt.tls_verify) spdlog::warn("TLS certificate and host name verification is OFF (mqtt.tls_verify = false)");

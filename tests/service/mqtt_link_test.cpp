@@ -622,6 +622,43 @@ TEST(MqttLink, RetainedMessagesGoOutInBurstsAndStopSendsWhatWaits) {
   EXPECT_EQ(state.front().payload, "last");
 }
 
+// With qos0_batch set, QoS 0 messages wait for the batch time and go out together, in order; a QoS 1 message
+// takes the waiting ones with it at once, still in order; stop() sends what waits.
+TEST(MqttLink, QosZeroMessagesWaitForTheBatchAndKeepTheirOrder) {
+  mosquitto_broker broker;
+  mqtt_test_client sub(sub_opts(broker.port(), "qos0-sub"));
+  ASSERT_TRUE(sub.subscribe("netstab/a16/#", 1));
+  harness h;
+  auto o = link_options(broker.url(), "a16");
+  o.qos0_batch = 400ms;
+  h.make(o);
+  ASSERT_TRUE(h.connect());
+  const std::string topic = "netstab/a16/targets/t/sample";
+
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 1; i <= 5; ++i) h.link->publish(sample_msg("a16", i));
+  ASSERT_TRUE(h.run_until([&] { return sub.on_topic(topic).size() == 5; }, 3s)) << sub.on_topic(topic).size();
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, 350ms) << "QoS 0 messages were not held for the batch time";
+  EXPECT_EQ(payloads(sub.on_topic(topic)), numbers(1, 5));
+
+  // A QoS 1 message does not wait, and the QoS 0 ones queued before it go first.
+  for (int i = 6; i <= 8; ++i) h.link->publish(sample_msg("a16", i));
+  const auto t1 = std::chrono::steady_clock::now();
+  h.link->publish({topic, "9", 1, false, {}});
+  ASSERT_TRUE(h.run_until([&] { return sub.on_topic(topic).size() == 9; }, 3s)) << sub.on_topic(topic).size();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, 300ms) << "a QoS 1 message waited for the batch";
+  EXPECT_EQ(payloads(sub.on_topic(topic)), numbers(1, 9));
+
+  EXPECT_EQ(h.link->counters().dropped, 0U);
+  // Published just before stop: not lost with the timer.
+  h.link->publish(sample_msg("a16", 10));
+  h.stop_and_close();
+  ASSERT_TRUE(sub.wait_until([&](const std::vector<received_message>& ms) {
+    return !ms.empty() && ms.back().topic == "netstab/a16/availability" && ms.back().payload == "offline";
+  }, 5s));
+  EXPECT_EQ(payloads(sub.on_topic(topic)), numbers(1, 10));
+}
+
 TEST(MqttLink, StopWithoutBrokerClosesEverything) {
   harness h;
   h.make(link_options("mqtt://127.0.0.1:" + std::to_string(test::free_port()), "a10"));
