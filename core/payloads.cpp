@@ -435,7 +435,7 @@ std::string state_json(const agent_state& st) {
     targets.push_back(std::move(tj));
   }
   j["targets"] = std::move(targets);
-  j["mqtt"] = {{"buffered", st.mqtt_buffered}, {"dropped", st.mqtt_dropped}};
+  j["mqtt"] = {{"buffered", st.mqtt_buffered}, {"dropped", st.mqtt_dropped}, {"unconfirmed", st.mqtt_unconfirmed}};
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -108,6 +108,7 @@ struct agent_state {
   std::vector<state_target> targets;
   std::uint64_t mqtt_buffered = 0;
   std::uint64_t mqtt_dropped = 0;
+  std::uint64_t mqtt_unconfirmed = 0;  // QoS 0 messages that may have been lost with a connection (upper bound)
 };
 std::string state_json(const agent_state& st);
 

@@ -509,6 +509,7 @@ class mqtt_link::impl {
     c.connects = connects_;
     c.retained_waiting = retained_.size();
     c.retained_coalesced = retained_.coalesced();
+    c.unconfirmed = unconfirmed_;
     c.last_error = last_error_;
     return c;
   }
@@ -693,6 +694,7 @@ class mqtt_link::impl {
     if (phase_ != phase::connected) return;
     phase_ = phase::waiting;
     last_error_ = ev.cause;
+    count_unconfirmed();
     requeue_inflight();
     retire_client();
     spdlog::warn("mqtt: disconnected from {}: {}; {} messages buffered", opts_.broker_url, ev.cause,
@@ -709,6 +711,7 @@ class mqtt_link::impl {
   void handle(ev_delivered& ev) {
     auto* entry = find_inflight(ev.id);
     if (entry == nullptr || entry->done) return;
+    note_delivered(entry->id, entry->msg.qos);
     complete(*entry);
     ++delivered_;
     pump();
@@ -724,6 +727,49 @@ class mqtt_link::impl {
                  ev.reason_code);
     complete(*entry);
     ++rejected_;
+  }
+
+  // QoS 0 completions are counted per second of completion (qos0_recent_, oldest first, each bucket with the
+  // highest message id in it). A QoS 1/2 acknowledgement of message id X proves the broker read everything
+  // written before X, so the buckets whose messages all precede X are dropped. The buckets are bounded by the
+  // detection window: Paho notices a frozen broker only after about two keep-alive intervals without an answer.
+  std::chrono::steady_clock::duration unconfirmed_window() const {
+    return opts_.keepalive.count() > 0 ? std::chrono::steady_clock::duration(opts_.keepalive * 5 / 2)
+                                       : std::chrono::steady_clock::duration(std::chrono::seconds(60));
+  }
+
+  void note_delivered(std::uint64_t id, int qos) {
+    const auto now = std::chrono::steady_clock::now();
+    if (qos > 0) {
+      while (!qos0_recent_.empty() && qos0_recent_.front().last_id < id) qos0_recent_.pop_front();
+      return;
+    }
+    const auto sec = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+    if (!qos0_recent_.empty() && qos0_recent_.back().sec == sec) {
+      ++qos0_recent_.back().count;
+      qos0_recent_.back().last_id = std::max(qos0_recent_.back().last_id, id);
+    } else {
+      qos0_recent_.push_back(qos0_bucket{sec, 1, id});
+    }
+    const auto oldest =
+        std::chrono::duration_cast<std::chrono::seconds>((now - unconfirmed_window()).time_since_epoch()).count();
+    while (!qos0_recent_.empty() && qos0_recent_.front().sec < oldest) qos0_recent_.pop_front();
+  }
+
+  void count_unconfirmed() {
+    const auto oldest = std::chrono::duration_cast<std::chrono::seconds>(
+                            (std::chrono::steady_clock::now() - unconfirmed_window()).time_since_epoch())
+                            .count();
+    std::uint64_t n = 0;
+    for (const auto& b : qos0_recent_) {
+      if (b.sec >= oldest) n += b.count;
+    }
+    qos0_recent_.clear();
+    if (n == 0) return;
+    unconfirmed_ += n;
+    spdlog::warn("mqtt: {} QoS 0 messages were written in the last {} s with no acknowledgement after them; "
+                 "they may have been lost with the connection (counted in state mqtt.unconfirmed)",
+                 n, std::chrono::duration_cast<std::chrono::seconds>(unconfirmed_window()).count());
   }
 
   // Marks an in-flight entry finished and drops finished entries from the front.
@@ -926,6 +972,13 @@ class mqtt_link::impl {
   retained_queue retained_;              // retained messages waiting for the window, one per topic
   bool retained_open_ = true;            // retained_ may be sent now (else it waits for batch_timer_)
   bool outbox_open_ = true;              // outbox_ may be sent now (else only QoS 0 messages wait in it)
+  struct qos0_bucket {
+    std::int64_t sec = 0;          // steady-clock second of the completions
+    std::uint64_t count = 0;       // QoS 0 messages completed in it
+    std::uint64_t last_id = 0;     // highest message id among them
+  };
+  std::deque<qos0_bucket> qos0_recent_;  // see note_delivered
+  std::uint64_t unconfirmed_ = 0;
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)

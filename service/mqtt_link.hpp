@@ -112,6 +112,10 @@ struct mqtt_link_counters {
   std::uint64_t connects = 0;        // successful connections so far
   std::size_t retained_waiting = 0;  // retained messages queued for the QoS window
   std::uint64_t retained_coalesced = 0;  // retained messages replaced by a newer value before they were sent
+  // QoS 0 messages written within 2.5 keep-alive intervals before a connection loss with no acknowledgement
+  // after them: a broker that froze may never have read them. An upper bound (after an orderly close they
+  // usually arrived); QoS 0 has no acknowledgement to tell.
+  std::uint64_t unconfirmed = 0;
   std::string last_error;            // why the link is not connected (e.g. "TLS certificate verify failed: ...");
                                      // empty while connected
 };

@@ -477,7 +477,7 @@ void controller::publish_state() {
   st.started_at = started_at_;
   st.running = prober_.running();
   for (const target_view* t : prober_.targets()) st.targets.push_back(core::state_target{t->spec().host, t->address(), t->spec().probe});
-  if (counters_) std::tie(st.mqtt_buffered, st.mqtt_dropped) = counters_();
+  if (counters_) counters_(st);
   bus_.publish(core::outgoing_message{topics_.state(), core::state_json(st), settings_.mqtt.qos_other, true, {}});
 }
 
@@ -549,9 +549,11 @@ int run_service(const config::settings& s, const config::load_request& request) 
   target_watch_sink watched(sink, discovery);
   prober pr(lp.get(), clk, prober_options_from(s), watched);
   controller c(lp.get(), pr, sink, link, topics, clk, s);
-  c.set_counters_source([&link] {
+  c.set_counters_source([&link](core::agent_state& st) {
     const auto k = link.counters();
-    return std::pair<std::uint64_t, std::uint64_t>{k.buffered, k.dropped};
+    st.mqtt_buffered = k.buffered;
+    st.mqtt_dropped = k.dropped;
+    st.mqtt_unconfirmed = k.unconfirmed;
   });
   ctl = &c;
   for (const auto& t : s.targets) {

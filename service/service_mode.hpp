@@ -91,7 +91,8 @@ class controller {
   // Republishes availability-independent retained state: state and every target's stats and incidents.
   void publish_all();
   void publish_state();
-  void set_counters_source(std::function<std::pair<std::uint64_t, std::uint64_t>()> f) { counters_ = std::move(f); }
+  // Fills the mqtt_* counters of the state message.
+  void set_counters_source(std::function<void(core::agent_state&)> f) { counters_ = std::move(f); }
 
   // Checks a target a command asks for against the control limits; returns an error text or "".
   std::string check_allowed(const std::string& host) const;
@@ -121,7 +122,7 @@ class controller {
   const config::settings& settings_;
   core::command_limits limits_;
   core::wall_time started_at_;
-  std::function<std::pair<std::uint64_t, std::uint64_t>()> counters_;
+  std::function<void(core::agent_state&)> counters_;
   // Token bucket for commands_per_minute.
   double tokens_;
   core::mono_time last_refill_{};

@@ -313,6 +313,7 @@ TEST(StatePayload, DescribesAgentTargetsAndMqtt) {
   st.targets.push_back(unresolved);
   st.mqtt_buffered = 5;
   st.mqtt_dropped = 2;
+  st.mqtt_unconfirmed = 7;
   const json j = json::parse(state_json(st));
   EXPECT_EQ(j["agent"], "host1");
   EXPECT_EQ(j["version"], "0.1.0");
@@ -335,6 +336,7 @@ TEST(StatePayload, DescribesAgentTargetsAndMqtt) {
   EXPECT_EQ(j["targets"][1]["target"], "quote\"name");
   EXPECT_EQ(j["mqtt"]["buffered"], 5);
   EXPECT_EQ(j["mqtt"]["dropped"], 2);
+  EXPECT_EQ(j["mqtt"]["unconfirmed"], 7);
 }
 
 TEST(ReplyPayload, EchoesIdAndAddsErrorOrExtra) {
