@@ -496,6 +496,20 @@ struct silent_dns {
 
 }  // namespace
 
+// The bound for an exit after SIGTERM is 2 s, checked in the dev and asan builds. ThreadSanitizer slows
+// the binary 5-15 times (its shutdown joins Paho's threads under instrumentation), and one loaded CI run took
+// 2.06 s there, so the tsan build gets twice the time.
+#if defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define NETSTAB_TEST_UNDER_TSAN 1
+#endif
+#endif
+#if defined(__SANITIZE_THREAD__) || defined(NETSTAB_TEST_UNDER_TSAN)
+constexpr std::chrono::milliseconds exit_bound{4000};
+#else
+constexpr std::chrono::milliseconds exit_bound{2000};
+#endif
+
 TEST(ServiceMode, UnansweredNameLookupStillGetsAReplyAndWaitingCommandsAreBounded) {
   NETSTAB_REQUIRE_ROOT();
   silent_dns dns("127.0.0.77");
@@ -559,7 +573,7 @@ TEST(ServiceMode, UnansweredNameLookupStillGetsAReplyAndWaitingCommandsAreBounde
   proc.signal(SIGTERM);
   const auto t1 = std::chrono::steady_clock::now();
   EXPECT_EQ(proc.wait(5s), 0) << proc.log();
-  EXPECT_LT(std::chrono::steady_clock::now() - t1, 2s) << proc.log();
+  EXPECT_LT(std::chrono::steady_clock::now() - t1, exit_bound) << proc.log();
   std::filesystem::remove_all(dir);
 }
 
