@@ -101,6 +101,31 @@ std::vector<std::uint64_t> missing(const std::vector<std::uint64_t>& seqs) {
   return out;
 }
 
+// A broker that keeps its sessions, and a subscriber to netstab/<agent>/# with a persistent session: a freeze,
+// restart or overflow of the broker's link to netstab loses nothing on the subscriber's side, so what the
+// subscriber misses is what netstab lost.
+struct watched_broker {
+  explicit watched_broker(const std::string& agent_id)
+      : broker(persistent()), sub(sub_options(broker, agent_id)), agent_(agent_id) {}
+  static mosquitto_options persistent() {
+    mosquitto_options mo;
+    mo.persistence = true;
+    return mo;
+  }
+  static mqtt_test_client::options sub_options(const mosquitto_broker& b, const std::string& agent_id) {
+    mqtt_test_client::options co = client_opts(b, "fault-sub-" + agent_id, 4);
+    co.clean_session = false;
+    return co;
+  }
+  bool ready() { return sub.wait_connected() && sub.subscribe("netstab/" + agent_ + "/#", 1); }
+
+  mosquitto_broker broker;
+  mqtt_test_client sub;
+
+ private:
+  std::string agent_;
+};
+
 }  // namespace
 
 // The broker frozen (SIGSTOP) for 4x the keep-alive: netstab notices the dead
@@ -112,14 +137,10 @@ std::vector<std::uint64_t> missing(const std::vector<std::uint64_t>& seqs) {
 // broker's socket before the keep-alive expired are lost, and counted: see
 // the next test.
 void paused_broker_loses_nothing(int qos_sample) {
-  mosquitto_options mo;
-  mo.persistence = true;  // the subscriber's session survives the freeze whatever happens to its connection
-  mosquitto_broker broker(mo);
-  mqtt_test_client::options co = client_opts(broker, "fault-sub1", 4);
-  co.clean_session = false;
-  mqtt_test_client sub(co);
-  ASSERT_TRUE(sub.wait_connected());
-  ASSERT_TRUE(sub.subscribe("netstab/f1/#", 1));
+  watched_broker w("f1");
+  ASSERT_TRUE(w.ready());
+  mosquitto_broker& broker = w.broker;
+  mqtt_test_client& sub = w.sub;
   agent a(broker.url(), "f1", {"--target", "127.0.0.1", "--interval", "100"},
           {{"NETSTAB_MQTT_KEEPALIVE_S", "2"},
            {"NETSTAB_MQTT_CONNECT_TIMEOUT_S", "2"},
@@ -188,14 +209,10 @@ TEST(FaultBroker, PausedPastKeepAliveLosesNoQos1SampleAndProbingNeverStops) {
 // keep-alive intervals before the loss). Everything probed after the loss arrives once and in order.
 TEST(FaultBroker, PausedPastKeepAliveCountsTheQos0SamplesItMayHaveLost) {
   NETSTAB_REQUIRE_ROOT();
-  mosquitto_options mo;
-  mo.persistence = true;
-  mosquitto_broker broker(mo);
-  mqtt_test_client::options co = client_opts(broker, "fault-sub0", 4);
-  co.clean_session = false;
-  mqtt_test_client sub(co);
-  ASSERT_TRUE(sub.wait_connected());
-  ASSERT_TRUE(sub.subscribe("netstab/f0/#", 1));
+  watched_broker w("f0");
+  ASSERT_TRUE(w.ready());
+  mosquitto_broker& broker = w.broker;
+  mqtt_test_client& sub = w.sub;
   agent a(broker.url(), "f0", {"--target", "127.0.0.1", "--interval", "100"},
           {{"NETSTAB_MQTT_KEEPALIVE_S", "2"}, {"NETSTAB_MQTT_CONNECT_TIMEOUT_S", "2"}});
   const std::string base = "netstab/f0/";
@@ -234,14 +251,10 @@ TEST(FaultBroker, PausedPastKeepAliveCountsTheQos0SamplesItMayHaveLost) {
 // are dropped, the newest 10 arrive in order, and the state counts the drops.
 TEST(FaultBroker, OutboxOverflowIsCountedInStateAndTheNewestArriveInOrder) {
   NETSTAB_REQUIRE_ROOT();
-  mosquitto_options mo;
-  mo.persistence = true;
-  mosquitto_broker broker(mo);
-  mqtt_test_client::options co = client_opts(broker, "fault-sub2", 4);
-  co.clean_session = false;
-  mqtt_test_client sub(co);
-  ASSERT_TRUE(sub.wait_connected());
-  ASSERT_TRUE(sub.subscribe("netstab/f2/#", 1));
+  watched_broker w("f2");
+  ASSERT_TRUE(w.ready());
+  mosquitto_broker& broker = w.broker;
+  mqtt_test_client& sub = w.sub;
   agent a(broker.url(), "f2", {"--target", "127.0.0.1", "--interval", "100"},
           {{"NETSTAB_MQTT_BUFFER_MESSAGES", "10"}, {"NETSTAB_STATS_WINDOW_S", "300"}});
   const std::string base = "netstab/f2/";
