@@ -217,6 +217,12 @@ std::optional<std::string> check_publish_interval(const value& v) {
   return std::nullopt;
 }
 
+std::optional<std::string> check_digest_interval(const value& v) {
+  const std::int64_t ms = std::get<std::int64_t>(v);
+  if (ms != 0 && ms < 100) return std::to_string(ms) + " is below the minimum of 100 (0 turns the digest off)";
+  return std::nullopt;
+}
+
 constexpr std::array<std::string_view, 3> ip_version_choices{"auto", "4", "6"};
 constexpr std::array<std::string_view, 2> protocol_choices{"5", "3.1.1"};
 constexpr std::array<std::string_view, 6> level_choices{"trace", "debug", "info", "warn", "error", "off"};
@@ -300,6 +306,10 @@ std::vector<key_spec> build_table() {
       integer<&s::stats, &stats_settings::publish_interval>("stats", "publish_interval_ms", 0, 3'600'000),
       check_publish_interval));
   t.push_back(integer<&s::stats, &stats_settings::max_incidents>("stats", "max_incidents", 0, 10'000));
+  t.push_back(boolean<&s::stats, &stats_settings::per_target>("stats", "per_target"));
+  t.push_back(with_check(
+      integer<&s::stats, &stats_settings::digest_interval>("stats", "digest_interval_ms", 0, 3'600'000),
+      check_digest_interval));
 
   // [status]
   t.push_back(number<&s::status, &status_settings::loss_warn_pct>("status", "loss_warn_pct", 0, 100));

@@ -338,6 +338,24 @@ nlohmann::ordered_json incident_to_json(const incident& i) {
   return j;
 }
 
+void append_digest_json(std::string& out, wall_time ts, nanos interval, std::span<const std::string* const> entries) {
+  std::size_t size = 80 + entries.size();
+  for (const std::string* e : entries) size += e->size();
+  out.reserve(out.size() + size);
+  out.append("{\"ts\":\"");
+  append_rfc3339(out, ts);
+  out.append("\",\"interval_ms\":");
+  append_int(out, std::chrono::duration_cast<std::chrono::milliseconds>(interval).count());
+  out.append(",\"count\":");
+  append_uint(out, entries.size());
+  out.append(",\"targets\":[");
+  for (std::size_t i = 0; i < entries.size(); ++i) {
+    if (i > 0) out.push_back(',');
+    out.append(*entries[i]);
+  }
+  out.append("]}");
+}
+
 std::string incidents_json(std::string_view target, const std::vector<incident>& incidents,
                            std::string_view type_field) {
   nlohmann::ordered_json j;

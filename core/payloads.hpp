@@ -17,6 +17,7 @@
 // All functions are pure and callable from any thread.
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,11 @@ void append_sample_json(std::string& out, std::string_view target, std::string_v
 //  "jitter_rfc3550_ms","mos","status","reason"}
 void append_stats_json(std::string& out, std::string_view target, std::string_view address, wall_time ts,
                        const stats_snapshot& st, std::string_view type_field = {});
+
+// The digest: {"ts","interval_ms","count","targets":[stats,...]}, every target's latest primary-window statistics
+// (each entry exactly the .../stats payload). The entries are JSON objects built by append_stats_json earlier, so a
+// digest of 10,000 targets costs one copy of them, not 10,000 snapshots at once; they are joined with commas.
+void append_digest_json(std::string& out, wall_time ts, nanos interval, std::span<const std::string* const> entries);
 
 // ---- cold payloads ----
 

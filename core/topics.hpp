@@ -39,6 +39,7 @@ class topic_builder {
   std::string availability() const;
   std::string state() const;
   std::string events() const;
+  std::string digest() const;  // every target's statistics in one message (stats.digest_interval_ms)
   std::string command() const;
   std::string command_reply() const;
   // Target topics take the slug (see slug()), not the raw target.

@@ -61,7 +61,7 @@ void setup_logging(const config::log_settings& l) {
   }
 }
 
-int run_engine(const config::settings& s, const config::load_request& request) {
+int run_engine(const config::settings& s, const config::load_request& request, icmp_descriptors icmp) {
   if (s.targets.empty()) {
     std::fputs("netstab: no target: use --target HOST (see --help)\n", stderr);
     return 2;
@@ -69,7 +69,7 @@ int run_engine(const config::settings& s, const config::load_request& request) {
   loop lp;
   system_clock clk;
   stdout_sink sink(stdout, s.output.json, clk);
-  prober pr(lp.get(), clk, prober_options_from(s), sink);
+  prober pr(lp.get(), clk, prober_options_from(s), sink, std::move(icmp));
   for (const auto& t : s.targets) {
     if (auto err = pr.add_target(t); !err.empty()) {
       std::fprintf(stderr, "netstab: %s\n", err.c_str());

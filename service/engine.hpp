@@ -14,6 +14,6 @@ void setup_logging(const config::log_settings& l);
 
 // Runs until --count is reached or SIGINT/SIGTERM; SIGHUP reloads the configuration (see reload.hpp).
 // Returns the exit code (0, or 1 when a probe could not be sent at all, 2 for usage errors).
-int run_engine(const config::settings& s, const config::load_request& request);
+int run_engine(const config::settings& s, const config::load_request& request, icmp_descriptors icmp = {});
 
 }  // namespace netstab::service

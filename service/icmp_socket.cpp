@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstring>
 #include <random>
+#include <utility>
 
 namespace netstab::service {
 
@@ -64,10 +65,51 @@ bool find_payload_block(std::span<const std::byte> data, icmp::decoded& out) {
   return false;
 }
 
+// A raw ICMP socket receives every ICMP message the host receives that its filter passes. One that is not
+// attached to the loop (opened early, or released by a stopped prober) passes none, so that nothing queues up
+// in it while no one reads.
+void block_every_type(int fd, icmp::family f) {
+  if (f == icmp::family::v4) {
+    const std::uint32_t mask = ~0U;
+    ::setsockopt(fd, SOL_RAW, ICMP_FILTER, &mask, sizeof mask);
+  } else {
+    icmp6_filter filter;
+    ICMP6_FILTER_SETBLOCKALL(&filter);
+    ::setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
+  }
+}
+
 }  // namespace
 
-std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, bool tx_timestamps,
-                                               std::string& error) {
+icmp_descriptor::~icmp_descriptor() { close(); }
+
+icmp_descriptor::icmp_descriptor(icmp_descriptor&& o) noexcept
+    : fd_(std::exchange(o.fd_, -1)), family_(o.family_), kind_(o.kind_), asked_(o.asked_) {}
+
+icmp_descriptor& icmp_descriptor::operator=(icmp_descriptor&& o) noexcept {
+  if (this != &o) {
+    close();
+    fd_ = std::exchange(o.fd_, -1);
+    family_ = o.family_;
+    kind_ = o.kind_;
+    asked_ = o.asked_;
+  }
+  return *this;
+}
+
+void icmp_descriptor::close() {
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+int icmp_descriptor::receive_buffer() const {
+  int value = 0;
+  socklen_t len = sizeof value;
+  if (fd_ < 0 || ::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &value, &len) != 0) return -1;
+  return value;
+}
+
+icmp_descriptor icmp_descriptor::open(icmp::family f, std::string& error, int receive_buffer) {
   const int domain = f == icmp::family::v4 ? AF_INET : AF_INET6;
   const int proto = f == icmp::family::v4 ? static_cast<int>(IPPROTO_ICMP) : static_cast<int>(IPPROTO_ICMPV6);
   socket_kind kind = socket_kind::datagram;
@@ -77,10 +119,41 @@ std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, 
     fd = ::socket(domain, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, proto);
     if (fd < 0) {
       error = open_error_text(f, dgram_errno, errno);
-      return nullptr;
+      return {};
     }
     kind = socket_kind::raw;
+    block_every_type(fd, f);
   }
+  // SO_RCVBUFFORCE ignores net.core.rmem_max but needs CAP_NET_ADMIN, which is why start-up opens the sockets
+  // before it drops its capabilities. Without it, SO_RCVBUF grants at most rmem_max; the prober reports a
+  // shortfall when it attaches the socket.
+  if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, receive_buffer) != 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, receive_buffer);
+  return icmp_descriptor(fd, f, kind, receive_buffer);
+}
+
+icmp_descriptors icmp_descriptors::open() {
+  icmp_descriptors d;
+  d.v4 = icmp_descriptor::open(icmp::family::v4, d.v4_error);
+  d.v6 = icmp_descriptor::open(icmp::family::v6, d.v6_error);
+  return d;
+}
+
+std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, bool tx_timestamps,
+                                               std::string& error) {
+  icmp_descriptor d = icmp_descriptor::open(f, error);
+  if (!d.valid()) return nullptr;
+  return open(loop, std::move(d), tx_timestamps, error);
+}
+
+std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp_descriptor d, bool tx_timestamps,
+                                               std::string& error) {
+  if (!d.valid()) {
+    error = "no ICMP socket to attach";
+    return nullptr;
+  }
+  const int fd = d.fd();
+  const icmp::family f = d.family();
+  const socket_kind kind = d.kind();
 
   // Kernel timestamps: software receive always; transmit when asked (one error-queue message per probe,
   // which the drain batches). The transmit stamp is the one taken as the packet enters the device layer
@@ -93,9 +166,6 @@ std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, 
     tx_timestamps = false;
     set_int(fd, SOL_SOCKET, SO_TIMESTAMPNS, 1);
   }
-  // A large receive buffer absorbs bursts of replies from many targets.
-  if (set_int(fd, SOL_SOCKET, SO_RCVBUFFORCE, 4 << 20) != 0) set_int(fd, SOL_SOCKET, SO_RCVBUF, 4 << 20);
-
   if (f == icmp::family::v4) {
     set_int(fd, IPPROTO_IP, IP_RECVTTL, 1);
     // Datagram sockets report ICMP errors through the error queue; raw sockets
@@ -122,7 +192,6 @@ std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, 
   const int epfd = ::epoll_create1(EPOLL_CLOEXEC);
   if (epfd < 0) {
     error = std::string("epoll_create1: ") + std::strerror(errno);
-    ::close(fd);
     return nullptr;
   }
   epoll_event ev{};
@@ -131,14 +200,22 @@ std::unique_ptr<icmp_socket> icmp_socket::open(uv_loop_t* loop, icmp::family f, 
   if (::epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) != 0) {
     error = std::string("epoll_ctl: ") + std::strerror(errno);
     ::close(epfd);
-    ::close(fd);
     return nullptr;
   }
-  return std::unique_ptr<icmp_socket>(new icmp_socket(loop, fd, epfd, f, kind, tx_timestamps));
+  return std::unique_ptr<icmp_socket>(new icmp_socket(loop, std::move(d), epfd, tx_timestamps));
 }
 
-icmp_socket::icmp_socket(uv_loop_t* loop, int fd, int epfd, icmp::family f, socket_kind k, bool tx)
-    : fd_(fd), epfd_(epfd), family_(f), kind_(k), tx_timestamps_(tx), poll_(std::make_unique<poll>(loop, epfd)) {
+icmp_socket::icmp_socket(uv_loop_t* loop, icmp_descriptor d, int epfd, bool tx)
+    : fd_(std::exchange(d.fd_, -1)),
+      epfd_(epfd),
+      family_(d.family_),
+      kind_(d.kind_),
+      tx_timestamps_(tx),
+      poll_(std::make_unique<poll>(loop, epfd)),
+      asked_receive_buffer_(d.asked_) {
+  int granted = 0;
+  socklen_t len = sizeof granted;
+  if (::getsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &granted, &len) == 0) receive_buffer_ = granted;
   if (kind_ == socket_kind::raw) {
     std::random_device rd;
     id_ = static_cast<std::uint16_t>(rd() & 0xffffU);
@@ -151,6 +228,18 @@ icmp_socket::icmp_socket(uv_loop_t* loop, int fd, int epfd, icmp::family f, sock
 }
 
 icmp_socket::~icmp_socket() { close(); }
+
+icmp_descriptor icmp_socket::release() {
+  if (poll_) {
+    poll_->close();
+    poll_.reset();
+  }
+  if (epfd_ >= 0) ::close(epfd_);
+  epfd_ = -1;
+  if (fd_ < 0) return {};
+  if (kind_ == socket_kind::raw) block_every_type(fd_, family_);
+  return icmp_descriptor(std::exchange(fd_, -1), family_, kind_, asked_receive_buffer_);
+}
 
 void icmp_socket::start(handler on_input, batch_handler on_batch_end) {
   on_input_ = std::move(on_input);

@@ -9,7 +9,8 @@
 // the normal queue. Every readiness drains both queues until EAGAIN, with recvmmsg.
 //
 // Opening tries an unprivileged ICMP datagram socket first and falls back to a raw
-// socket; if neither opens, the error says why and how to fix it.
+// socket; if neither opens, the error says why and how to fix it. A socket can also be
+// opened early, as an icmp_descriptor without a loop, and attached later (see below).
 // Loop thread only.
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -29,6 +30,61 @@
 namespace netstab::service {
 
 enum class socket_kind : std::uint8_t { datagram, raw };
+
+// The receive buffer netstab asks for, in bytes: replies from many targets keep arriving while the loop is busy
+// elsewhere, and what does not fit is dropped by the kernel. SO_RCVBUFFORCE grants it whatever
+// net.core.rmem_max says but needs CAP_NET_ADMIN; SO_RCVBUF is capped by rmem_max.
+inline constexpr int wanted_receive_buffer = 4 << 20;
+
+// An ICMP socket that is open but not attached to a loop. Start-up opens one per family while the process still
+// holds CAP_NET_ADMIN (so that SO_RCVBUFFORCE grants the buffer), drops its capabilities, and hands them to the
+// prober, which attaches each with icmp_socket::open when a target of that family needs it. A raw one has an ICMP
+// filter that blocks every type until it is attached, so an unused one receives nothing and costs nothing; a
+// datagram one receives nothing before its first send. Owns the descriptor; move-only; one thread at a time.
+class icmp_descriptor {
+ public:
+  icmp_descriptor() = default;
+  ~icmp_descriptor();
+  icmp_descriptor(icmp_descriptor&& o) noexcept;
+  icmp_descriptor& operator=(icmp_descriptor&& o) noexcept;
+  icmp_descriptor(const icmp_descriptor&) = delete;
+  icmp_descriptor& operator=(const icmp_descriptor&) = delete;
+
+  // Opens a socket of family f of the kind icmp_socket::open would (datagram if the kernel allows it for our
+  // group, else raw) and asks for receive_buffer bytes. Returns an invalid descriptor and fills error when no
+  // socket opens.
+  static icmp_descriptor open(core::icmp::family f, std::string& error, int receive_buffer = wanted_receive_buffer);
+
+  bool valid() const { return fd_ >= 0; }
+  int fd() const { return fd_; }
+  core::icmp::family family() const { return family_; }
+  socket_kind kind() const { return kind_; }
+  int asked_receive_buffer() const { return asked_; }
+  // SO_RCVBUF as getsockopt reports it: the kernel doubles what it grants, to cover its own bookkeeping, so a
+  // granted request reads as twice the bytes asked. -1 when invalid.
+  int receive_buffer() const;
+  void close();
+
+ private:
+  friend class icmp_socket;
+  icmp_descriptor(int fd, core::icmp::family f, socket_kind k, int asked)
+      : fd_(fd), family_(f), kind_(k), asked_(asked) {}
+
+  int fd_ = -1;
+  core::icmp::family family_ = core::icmp::family::v4;
+  socket_kind kind_ = socket_kind::datagram;
+  int asked_ = 0;
+};
+
+// The sockets start-up opens before it drops its capabilities, one per family. Either may be invalid: a family
+// that cannot be opened (no IPv6 on the host, no permission) is opened again, or reported, by the prober when a
+// target of that family appears.
+struct icmp_descriptors {
+  icmp_descriptor v4, v6;
+  std::string v4_error, v6_error;  // why a family did not open; empty when it did
+
+  static icmp_descriptors open();
+};
 
 struct send_options {
   int ttl = -1;      // -1: socket default
@@ -58,6 +114,10 @@ class icmp_socket {
   // Opens a socket of family f. Returns nullptr and fills error when impossible.
   static std::unique_ptr<icmp_socket> open(uv_loop_t* loop, core::icmp::family f, bool tx_timestamps,
                                            std::string& error);
+  // Attaches a socket opened earlier (see icmp_descriptor): sets its options and watches it on loop. Returns
+  // nullptr and fills error when impossible (the descriptor is closed then).
+  static std::unique_ptr<icmp_socket> open(uv_loop_t* loop, icmp_descriptor d, bool tx_timestamps,
+                                           std::string& error);
   ~icmp_socket();
   icmp_socket(const icmp_socket&) = delete;
   icmp_socket& operator=(const icmp_socket&) = delete;
@@ -66,6 +126,9 @@ class icmp_socket {
   void start(handler on_input, batch_handler on_batch_end);
   // Stops watching and closes the descriptors (the poll handle is closed through libuv).
   void close();
+  // Stops watching and gives the socket back, unattached (a raw one blocks every ICMP type again), so that it
+  // can be attached again later with the receive buffer it was opened with. The icmp_socket is closed afterwards.
+  icmp_descriptor release();
 
   // Sends one ICMP message. Returns 0 or a negative errno.
   int send(const sockaddr_storage& dst, std::span<const std::byte> message, const send_options& opt);
@@ -78,9 +141,13 @@ class icmp_socket {
   bool has_ip_header() const { return kind_ == socket_kind::raw && family_ == core::icmp::family::v4; }
   bool tx_timestamps() const { return tx_timestamps_; }
   std::uint64_t drained_packets() const { return drained_; }
+  // The receive buffer asked for, and what the kernel granted as getsockopt(SO_RCVBUF) read it when the socket
+  // was attached (twice the usable bytes; see icmp_descriptor::receive_buffer).
+  int asked_receive_buffer() const { return asked_receive_buffer_; }
+  int receive_buffer() const { return receive_buffer_; }
 
  private:
-  icmp_socket(uv_loop_t* loop, int fd, int epfd, core::icmp::family f, socket_kind k, bool tx);
+  icmp_socket(uv_loop_t* loop, icmp_descriptor d, int epfd, bool tx);
   void on_ready();
   bool drain(bool errqueue);
 
@@ -94,6 +161,8 @@ class icmp_socket {
   handler on_input_;
   batch_handler on_batch_end_;
   std::uint64_t drained_ = 0;
+  int asked_receive_buffer_ = 0;
+  int receive_buffer_ = -1;
 
   // recvmmsg batch storage, allocated once.
   static constexpr std::size_t batch = 32;

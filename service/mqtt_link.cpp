@@ -853,8 +853,13 @@ class mqtt_link::impl {
     }
   }
 
-  mqtt::message_ptr make_message(const core::outgoing_message& m) const {
-    auto msg = mqtt::make_message(m.topic, m.payload, m.qos, m.retain);
+  // A retained message's payload moves into Paho's message: after a connection loss the retained ones in flight
+  // are dropped, not re-sent (requeue_inflight), so netstab needs no copy of its own. That saves a copy of the
+  // largest payloads (the state, the digest: megabytes at 10,000 targets). Other payloads are copied, because they
+  // go back to the outbox when the connection is lost before they complete.
+  mqtt::message_ptr make_message(core::outgoing_message& m) const {
+    auto msg = m.retain ? mqtt::make_message(m.topic, mqtt::binary_ref(std::move(m.payload)), m.qos, m.retain)
+                        : mqtt::make_message(m.topic, m.payload, m.qos, m.retain);
     if (opts_.mqtt_version >= 5 && !m.correlation_data.empty()) {
       mqtt::properties props;
       props.add(mqtt::property(mqtt::property::CORRELATION_DATA, m.correlation_data));
@@ -877,8 +882,10 @@ class mqtt_link::impl {
     if (acked) ++pending_qos_;
     int rc = 0;
     std::string what;
+    mqtt::message_ptr msg;
     try {
-      client_->publish(make_message(inflight_.back().msg), to_context(id), shared_->on_delivery);
+      msg = make_message(inflight_.back().msg);
+      client_->publish(msg, to_context(id), shared_->on_delivery);
       return std::nullopt;
     } catch (const mqtt::exception& e) {
       rc = e.get_return_code();
@@ -888,6 +895,7 @@ class mqtt_link::impl {
       what = e.what();
     }
     core::outgoing_message back = std::move(inflight_.back().msg);
+    if (back.retain && msg) back.payload = msg->get_payload_str();  // it moved into msg (see make_message)
     inflight_.pop_back();
     --pending_;
     if (acked) --pending_qos_;

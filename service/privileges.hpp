@@ -3,7 +3,9 @@
 // ping_group_range does not allow datagram ICMP sockets for our group); everything else it was started with
 // (root's full set, a container's default set, ambient capabilities) is dropped before the loop runs, so a bug in
 // packet or command handling cannot be turned into more than sending ICMP. Call from main's thread before any
-// other thread (Paho's) starts: capabilities are per thread, and threads inherit them when created.
+// other thread (Paho's) starts: capabilities are per thread, and threads inherit them when created. What needs a
+// capability only once is done before: main opens the ICMP sockets first (icmp_descriptors), so that they keep
+// the receive buffer SO_RCVBUFFORCE gives with CAP_NET_ADMIN.
 #include <string>
 
 namespace netstab::service {

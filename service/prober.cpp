@@ -20,6 +20,17 @@ namespace {
 constexpr std::uint32_t slot_bits = 20;
 constexpr std::uint32_t slot_mask = (1U << slot_bits) - 1;
 
+// What the kernel charges a socket's receive buffer per probe, in bytes: an echo reply of the default size on
+// loopback is charged 832 bytes (its buffer's true size, measured on Linux 6.18), and its transmit timestamp on
+// the error queue, which counts against the same buffer, as much again.
+constexpr double charge_per_reply = 832;
+// The loop may be busy elsewhere (MQTT, statistics) this long without losing replies; a buffer that holds less
+// than this at the current probe rate is worth a warning.
+constexpr double wanted_hold_s = 0.1;
+// While a buffer is short but still enough, the rate is checked again this often (targets come and go by
+// command and reload); the check walks every target, so not on every change.
+constexpr nanos buffer_check_period{std::chrono::seconds(5)};
+
 std::string icmp_error_text(const icmp_input& in, icmp::family f) {
   std::string what;
   const bool v4 = f == icmp::family::v4;
@@ -77,8 +88,18 @@ struct prober::target final : target_view {
   bool faulted = false;                    // monitor holds a resolve fault
 };
 
-prober::prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink)
-    : loop_(loop), clock_(clk), opt_(std::move(opt)), sink_(sink), timer_(loop), resolver_(loop) {
+prober::prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink,
+               icmp_descriptors preopened)
+    : loop_(loop),
+      clock_(clk),
+      opt_(std::move(opt)),
+      sink_(sink),
+      timer_(loop),
+      resolver_(loop),
+      spare4_(std::move(preopened.v4)),
+      spare6_(std::move(preopened.v6)) {
+  keep4_ = spare4_.valid();
+  keep6_ = spare6_.valid();
   std::random_device rd;
   cookie_ = (static_cast<std::uint64_t>(rd()) << 32U) ^ rd();
   events_.reserve(8);
@@ -215,18 +236,73 @@ bool prober::set_interval(std::string_view host, nanos interval) {
 }
 
 icmp_socket* prober::socket_for(icmp::family f, std::string* error) {
-  auto& s = f == icmp::family::v4 ? sock4_ : sock6_;
+  const bool v4 = f == icmp::family::v4;
+  auto& s = v4 ? sock4_ : sock6_;
   if (s) return s.get();
+  auto& spare = v4 ? spare4_ : spare6_;
+  bool& keep = v4 ? keep4_ : keep6_;
   std::string err;
-  s = icmp_socket::open(loop_, f, opt_.tx_timestamps, err);
+  if (spare.valid()) {
+    s = icmp_socket::open(loop_, std::move(spare), opt_.tx_timestamps, err);
+    // A handed-over socket that cannot be attached is gone; the family is opened anew from now on.
+    if (!s) keep = false;
+  } else {
+    keep = false;
+    s = icmp_socket::open(loop_, f, opt_.tx_timestamps, err);
+  }
   if (!s) {
     if (error != nullptr) *error = err;
     return nullptr;
   }
-  spdlog::debug("opened {} {} socket (identifier {})", f == icmp::family::v4 ? "ICMP" : "ICMPv6",
-                s->kind() == socket_kind::raw ? "raw" : "datagram", s->identifier());
+  spdlog::debug("{} {} {} socket (identifier {}): receive buffer {} bytes as the kernel counts it "
+                "(twice the {} bytes asked when granted in full)",
+                keep ? "attached the pre-opened" : "opened", v4 ? "ICMP" : "ICMPv6",
+                s->kind() == socket_kind::raw ? "raw" : "datagram", s->identifier(), s->receive_buffer(),
+                s->asked_receive_buffer());
   s->start([this](const icmp_input& in) { on_input(in); }, [this] { rearm(); });
   return s.get();
+}
+
+void prober::detach_sockets() {
+  auto detach = [](std::unique_ptr<icmp_socket>& s, icmp_descriptor& spare, bool keep) {
+    if (!s) return;
+    if (keep) {
+      spare = s->release();
+    } else {
+      s->close();
+    }
+    s.reset();
+  };
+  detach(sock4_, spare4_, keep4_);
+  detach(sock6_, spare6_, keep6_);
+}
+
+void prober::check_receive_buffers() {
+  if (warned_receive_buffer_ || !running_) return;
+  for (const icmp_socket* s : {sock4_.get(), sock6_.get()}) {
+    // The kernel reports twice what it granted; a granted request reads as twice the bytes asked.
+    if (s == nullptr || s->receive_buffer() < 0 ||
+        static_cast<std::int64_t>(s->receive_buffer()) >= 2 * static_cast<std::int64_t>(s->asked_receive_buffer())) {
+      continue;
+    }
+    double rate = 0;  // probes per second through this socket
+    for (const auto& p : slots_) {
+      if (p && p->addr && p->fam == s->family() && p->spec_.probe.interval.count() > 0) {
+        rate += 1e9 / static_cast<double>(p->spec_.probe.interval.count());
+      }
+    }
+    const double per_probe = charge_per_reply * (s->tx_timestamps() ? 2 : 1);
+    const double holds = static_cast<double>(s->receive_buffer()) / per_probe;
+    if (rate * wanted_hold_s <= holds) continue;
+    warned_receive_buffer_ = true;
+    spdlog::warn("the {} socket's receive buffer is {} bytes, less than the {} asked: it holds the replies of "
+                 "about {:.0f} probes, {:.0f} ms at the current {:.0f} probes/s, and replies that arrive while the "
+                 "loop is busy for longer are lost. Start netstab with CAP_NET_ADMIN (it opens its sockets before "
+                 "dropping it), or raise the limit: `sudo sysctl -w net.core.rmem_max={}`.",
+                 s->family() == icmp::family::v4 ? "ICMP" : "ICMPv6", s->receive_buffer() / 2,
+                 s->asked_receive_buffer(), holds, holds / rate * 1000, rate, s->asked_receive_buffer());
+    return;
+  }
 }
 
 std::string prober::start() {
@@ -238,8 +314,7 @@ std::string prober::start() {
     if (p && p->addr) {
       std::string err;
       if (socket_for(p->fam, &err) == nullptr) {
-        sock4_.reset();
-        sock6_.reset();
+        detach_sockets();
         return err;
       }
     }
@@ -254,6 +329,8 @@ std::string prober::start() {
     reschedule(*p);
   }
   rearm();
+  check_receive_buffers();
+  next_buffer_check_ = now + buffer_check_period;
   return "";
 }
 
@@ -273,16 +350,15 @@ void prober::stop() {
     // Probes in flight are forgotten: they were neither answered nor lost.
     p->seqs.forget_outstanding();
   }
-  if (sock4_) sock4_->close();
-  if (sock6_) sock6_->close();
-  sock4_.reset();
-  sock6_.reset();
+  detach_sockets();
 }
 
 void prober::close() {
   if (closed_) return;
   stop();
   closed_ = true;
+  spare4_.close();
+  spare6_.close();
   for (auto& p : slots_) {
     if (p && p->resolve_id != 0) resolver_.cancel(p->resolve_id);
   }
@@ -398,6 +474,10 @@ void prober::on_timer() {
   const mono_time now = clock_.now();
   while (auto id = sched_.pop_due(now + opt_.slack)) {
     if (*id < slots_.size() && slots_[*id]) service(*slots_[*id], now);
+  }
+  if (!warned_receive_buffer_ && now >= next_buffer_check_) {
+    next_buffer_check_ = now + buffer_check_period;
+    check_receive_buffers();
   }
   rearm();
 }

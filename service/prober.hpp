@@ -7,6 +7,14 @@
 // and the resolver. Outcomes go to a probe_sink. When stopped, no timer is armed
 // and the sockets are closed, so the process sits idle.
 //
+// Sockets handed over at construction (opened by start-up before it dropped the
+// capability that a large receive buffer needs) are used instead of opening new
+// ones; stop() detaches them from the loop and keeps them for the next start(),
+// since a socket opened later would not get that buffer. A family with no socket
+// handed over is opened when a target needs it, as without a handover. Either way,
+// the receive buffer granted is logged at debug, and a warning says once, with the
+// sysctl to raise, when it holds less than 100 ms of replies at the probe rate.
+//
 // Loop thread only. Construct, add targets, start(); close() before the loop closes.
 #include <sys/socket.h>
 
@@ -67,7 +75,8 @@ struct prober_counters {
 
 class prober {
  public:
-  prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink);
+  prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink,
+         icmp_descriptors preopened = {});
   ~prober();
   prober(const prober&) = delete;
   prober& operator=(const prober&) = delete;
@@ -106,6 +115,8 @@ class prober {
   void start_resolve(target& t);
   void schedule_first_send(target& t, core::mono_time now);
   icmp_socket* socket_for(core::icmp::family f, std::string* error);
+  void detach_sockets();
+  void check_receive_buffers();
   target* by_token(std::uint32_t token);
   void check_finished();
 
@@ -125,6 +136,12 @@ class prober {
   timer timer_;
   resolver resolver_;
   std::unique_ptr<icmp_socket> sock4_, sock6_;
+  // Handed-over sockets while they are not attached; sockN_ came from spareN_ when keepN_ is set, and goes back
+  // there on stop instead of being closed.
+  icmp_descriptor spare4_, spare6_;
+  bool keep4_ = false, keep6_ = false;
+  bool warned_receive_buffer_ = false;          // the shortfall warning is given once
+  core::mono_time next_buffer_check_{};         // while not warned: when on_timer checks the buffers again
   std::vector<std::byte> packet_;               // encode buffer, reused for every probe
   std::vector<core::monitor_event> events_;     // reused
   prober_counters counters_;

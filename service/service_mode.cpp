@@ -25,7 +25,7 @@ using core::nanos;
 // ---------------------------------------------------------------- mqtt_sink
 
 mqtt_sink::mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt)
-    : bus_(bus), topics_(topics), clock_(clk), opt_(opt) {
+    : bus_(bus), topics_(topics), clock_(clk), opt_(opt), digest_topic_(topics.digest()) {
   buf_.reserve(1024);
 }
 
@@ -41,7 +41,9 @@ mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
   for (std::size_t w = 1; w < t.monitor().window_count(); ++w) {
     c.extra_stats_topics.push_back(topics_.stats(sl, t.monitor().snapshot(clock_.now(), w).window));
   }
-  return cache_.emplace(&t, std::move(c)).first->second;
+  cache& added = cache_.emplace(&t, std::move(c)).first->second;
+  order_.push_back(&added);
+  return added;
 }
 
 void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
@@ -51,15 +53,17 @@ void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
     core::append_sample_json(buf_, t.spec().host, t.address(), s);
     bus_.publish(core::outgoing_message{c.sample_topic, buf_, opt_.qos_sample, false, {}});
   }
-  // Statistics follow resolved probes, at most once per interval (or the configured period).
-  if (s.status == core::probe_status::duplicate || s.status == core::probe_status::late) return;
-  // A tenth of the period (at most half a probe interval) absorbs the loop's jitter, so a reply arriving a
-  // little early does not push the publication a whole interval later.
-  const nanos interval = t.spec().probe.interval;
-  const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : interval;
-  const nanos tolerance = std::min(period / 10, interval / 2);
   const core::mono_time now = clock_.now();
-  if (!c.published || now - c.last_stats >= period - tolerance) publish_stats(t);
+  // Statistics follow resolved probes, at most once per interval (or the configured period).
+  if (s.status != core::probe_status::duplicate && s.status != core::probe_status::late) {
+    // A tenth of the period (at most half a probe interval) absorbs the loop's jitter, so a reply arriving a
+    // little early does not push the publication a whole interval later.
+    const nanos interval = t.spec().probe.interval;
+    const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : interval;
+    const nanos tolerance = std::min(period / 10, interval / 2);
+    if (!c.published || now - c.last_stats >= period - tolerance) publish_stats(t);
+  }
+  if (opt_.digest_interval.count() > 0) publish_digest_if_due(now);
 }
 
 void mqtt_sink::publish_stats(const target_view& t) {
@@ -68,12 +72,47 @@ void mqtt_sink::publish_stats(const target_view& t) {
   const core::wall_time wall = clock_.wall_now();
   c.last_stats = now;
   c.published = true;
-  for (std::size_t w = 0; w < t.monitor().window_count(); ++w) {
+  const bool digest = opt_.digest_interval.count() > 0;
+  // Without per-target topics only the primary window is needed, and only for the digest.
+  const std::size_t windows = opt_.per_target ? t.monitor().window_count() : (digest ? 1 : 0);
+  for (std::size_t w = 0; w < windows; ++w) {
     buf_.clear();
     core::append_stats_json(buf_, t.spec().host, t.address(), wall, t.monitor().snapshot(now, w));
+    if (w == 0 && digest) c.digest_entry.assign(buf_);
+    if (!opt_.per_target) continue;
     const std::string& topic = w == 0 ? c.stats_topic : c.extra_stats_topics[w - 1];
     bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_stats, opt_.retain_stats, {}});
   }
+}
+
+// At a (re)connect: the statistics a target published before, again (the broker may have lost its retained
+// copy). A target that has not published yet gets its first statistics with its first sample, so the first
+// connect does not send one empty statistics message per target in a burst (10,000 of them at scale).
+void mqtt_sink::republish_stats(const target_view& t) {
+  auto it = cache_.find(&t);
+  if (it != cache_.end() && it->second.published) publish_stats(t);
+}
+
+// The digest is driven by the samples, not by a timer of its own: a stopped prober produces no samples, so a
+// stopped process publishes nothing and no timer fires. The first digest goes one period after the first sample,
+// when every target probed at least that often has an entry. The schedule advances by whole periods (no drift);
+// after a pause longer than a period it restarts from now instead of publishing the missed ones.
+void mqtt_sink::publish_digest_if_due(core::mono_time now) {
+  if (!digest_started_) {
+    digest_started_ = true;
+    next_digest_ = now + opt_.digest_interval;
+    return;
+  }
+  if (now < next_digest_) return;
+  next_digest_ += opt_.digest_interval;
+  if (next_digest_ <= now) next_digest_ = now + opt_.digest_interval;
+  entries_.clear();
+  for (const cache* c : order_) {
+    if (!c->digest_entry.empty()) entries_.push_back(&c->digest_entry);
+  }
+  std::string payload;
+  core::append_digest_json(payload, clock_.wall_now(), opt_.digest_interval, entries_);
+  bus_.publish(core::outgoing_message{digest_topic_, std::move(payload), opt_.qos_stats, opt_.retain_stats, {}});
 }
 
 void mqtt_sink::publish_incidents(const target_view& t) {
@@ -109,11 +148,17 @@ void mqtt_sink::on_target_event(const target_view& t, target_event what, std::st
   e.ts = clock_.wall_now();
   e.target = t.spec().host;
   switch (what) {
-    case target_event::added: e.type = core::event_type::target_added; break;
+    case target_event::added:
+      e.type = core::event_type::target_added;
+      (void)topics_of(t);  // the digest lists targets in the order they were added, not in the order they answer
+      break;
     case target_event::removed:
       e.type = core::event_type::target_removed;
       clear_retained(t);
-      cache_.erase(&t);
+      if (auto it = cache_.find(&t); it != cache_.end()) {
+        std::erase(order_, &it->second);
+        cache_.erase(it);
+      }
       break;
     case target_event::resolve_failed:
       e.type = core::event_type::resolve_failed;
@@ -484,14 +529,14 @@ void controller::publish_state() {
 void controller::publish_all() {
   publish_state();
   for (const target_view* t : prober_.targets()) {
-    sink_.publish_stats(*t);
+    sink_.republish_stats(*t);
     sink_.publish_incidents(*t);
   }
 }
 
 // ---------------------------------------------------------------- run_service
 
-int run_service(const config::settings& s, const config::load_request& request) {
+int run_service(const config::settings& s, const config::load_request& request, icmp_descriptors icmp) {
   loop lp;
   system_clock clk;
   const core::topic_builder topics(s.mqtt.base_topic, s.mqtt.agent);
@@ -543,11 +588,20 @@ int run_service(const config::settings& s, const config::load_request& request) 
   so.qos_stats = s.mqtt.qos_stats;
   so.retain_stats = s.mqtt.retain_stats;
   so.publish_interval = s.stats.publish_interval;
+  so.per_target = s.stats.per_target;
+  so.digest_interval = s.stats.digest_interval;
+  if (!s.stats.per_target && s.stats.digest_interval.count() == 0) {
+    spdlog::warn("stats.per_target = false and stats.digest_interval_ms = 0: no statistics will be published");
+  }
+  if (!s.stats.per_target && s.discovery.enabled) {
+    spdlog::warn("stats.per_target = false: the Home Assistant sensors (discovery.enabled) read the per-target "
+                 "statistics topics and will stay unavailable");
+  }
   mqtt_sink sink(link, topics, clk, so);
   discovery_publisher discovery(lp.get(), link, discovery_publisher::options_from(s));
   disc = &discovery;
   target_watch_sink watched(sink, discovery);
-  prober pr(lp.get(), clk, prober_options_from(s), watched);
+  prober pr(lp.get(), clk, prober_options_from(s), watched, std::move(icmp));
   controller c(lp.get(), pr, sink, link, topics, clk, s);
   c.set_counters_source([&link](core::agent_state& st) {
     const auto k = link.counters();

@@ -33,6 +33,8 @@ class mqtt_sink final : public probe_sink {
     int qos_stats = 0;
     bool retain_stats = true;
     core::nanos publish_interval{0};  // 0: once per target interval
+    bool per_target = true;           // statistics on each target's own topics
+    core::nanos digest_interval{0};   // 0: no digest; else every target's latest statistics in one message
   };
   mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt);
 
@@ -41,6 +43,8 @@ class mqtt_sink final : public probe_sink {
   void on_target_event(const target_view& t, target_event what, std::string_view detail) override;
 
   void publish_stats(const target_view& t);
+  // publish_stats, only for a target that has published statistics before (see the definition).
+  void republish_stats(const target_view& t);
   void publish_incidents(const target_view& t);
   void publish_event(const core::event& e);
   // Clears the retained topics of a removed target (empty retained payloads).
@@ -52,15 +56,26 @@ class mqtt_sink final : public probe_sink {
     std::vector<std::string> extra_stats_topics;
     core::mono_time last_stats{};
     bool published = false;
+    // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
+    // rebuilt when the target's statistics are due (spread over the period, like the per-target messages), so
+    // the digest itself only joins strings.
+    std::string digest_entry;
   };
   cache& topics_of(const target_view& t);
+  void publish_digest_if_due(core::mono_time now);
 
   core::message_bus& bus_;
   const core::topic_builder& topics_;
   const core::clock& clock_;
   options opt_;
+  // Element pointers of an unordered_map stay valid until the element is erased, so order_ may point into it.
   std::unordered_map<const target_view*, cache> cache_;
+  std::vector<cache*> order_;  // cache_'s entries in the order the targets were first seen: the digest's order
   std::string buf_;
+  const std::string digest_topic_;
+  bool digest_started_ = false;
+  core::mono_time next_digest_{};
+  std::vector<const std::string*> entries_;  // scratch for the digest, kept to avoid an allocation per period
 };
 
 // Commands are applied in the order they arrive. A set_target or add_target
@@ -135,6 +150,6 @@ class controller {
   bool closed_ = false;
 };
 
-int run_service(const config::settings& s, const config::load_request& request);
+int run_service(const config::settings& s, const config::load_request& request, icmp_descriptors icmp = {});
 
 }  // namespace netstab::service

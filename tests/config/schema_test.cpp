@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <iterator>
 #include <set>
 #include <string>
 
@@ -86,6 +88,21 @@ TEST(ReferenceFile, KeysInFileFollowTheFileOrder) {
   const testing::temp_dir dir;
   const auto keys = keys_in_file(dir.write("x.toml", "targets = []\n[stats]\nwindow_s = 5\n[probe]\nttl = 3\nsize = 30\n"));
   EXPECT_EQ(keys, (std::vector<std::string>{"targets", "stats.window_s", "probe.ttl", "probe.size"}));
+}
+
+// Every setting is documented: the README's configuration table has a row naming the key and its environment
+// variable, so a new key cannot ship without its documentation.
+TEST(Schema, EveryKeyHasARowInTheReadmeConfigurationTable) {
+  std::ifstream in(std::string(NETSTAB_SOURCE_DIR) + "/README.md");
+  const std::string readme((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_FALSE(readme.empty());
+  for (const key_spec& k : known_keys()) {
+    const std::string row = "| `" + k.full_name() + "` |";
+    const auto at = readme.find(row);
+    ASSERT_NE(at, std::string::npos) << k.full_name() << " has no row in README.md's configuration table";
+    const std::string line = readme.substr(at, readme.find('\n', at) - at);
+    EXPECT_NE(line.find("`" + k.env_name() + "`"), std::string::npos) << line;
+  }
 }
 
 }  // namespace

@@ -2,7 +2,7 @@
 // Usage: node tests/contract/validate.mjs KIND FILE...   (KIND: sample, stats, state, ...)
 // Each FILE holds one payload. Exits 0 when every payload is valid, 1 otherwise
 // (printing each error), 2 on usage errors. ajv comes from web/node_modules (npm ci in web/).
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,8 +19,13 @@ if (!kind || files.length === 0) {
 }
 const ajv = new Ajv2020({ allErrors: true, strict: false });
 addFormats(ajv);
-const schema = JSON.parse(readFileSync(join(root, 'docs', 'schemas', `${kind}.schema.json`), 'utf8'));
-const validate = ajv.compile(schema);
+// Every schema is added first, so that one may refer to another (the digest's entries are stats payloads).
+const dir = join(root, 'docs', 'schemas');
+for (const f of readdirSync(dir).filter((n) => n.endsWith('.schema.json'))) {
+  ajv.addSchema(JSON.parse(readFileSync(join(dir, f), 'utf8')));
+}
+const schema = JSON.parse(readFileSync(join(dir, `${kind}.schema.json`), 'utf8'));
+const validate = ajv.getSchema(schema.$id);
 let bad = 0;
 for (const f of files) {
   const text = readFileSync(f, 'utf8');

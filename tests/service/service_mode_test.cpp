@@ -110,6 +110,39 @@ TEST(ServiceMode, PublishesTheContractAndEveryPayloadMatchesItsSchema) {
   expect_schema_valid("reply", payloads_on(sub, base + "cmd/reply"));
 }
 
+TEST(ServiceMode, DigestCarriesEveryTargetsStatisticsInOneMessageWithoutPerTargetTopics) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  mqtt_test_client sub(client_opts(broker, "sub"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/c9/#"));
+  agent a(broker, "c9", {"--interval", "100", "--no-samples"},
+          {{"NETSTAB_TARGETS", "127.0.0.1,127.0.0.2,127.0.0.3"},
+           {"NETSTAB_STATS_PER_TARGET", "false"},
+           {"NETSTAB_STATS_DIGEST_INTERVAL_MS", "300"}});
+  const std::string base = "netstab/c9/";
+  ASSERT_TRUE(sub.wait_count(base + "digest", 6, 10s)) << a.proc->log();
+  const auto digests = json_on(sub, base + "digest");
+  const json& last = digests.back();
+  EXPECT_EQ(last["interval_ms"], 300);
+  ASSERT_EQ(last["count"], 3) << last.dump();
+  ASSERT_EQ(last["targets"].size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) {
+    const json& e = last["targets"][i];
+    EXPECT_EQ(e["target"], "127.0.0." + std::to_string(i + 1)) << "the order the targets were added";
+    EXPECT_GE(e["received"].get<int>(), 3) << e.dump();
+    EXPECT_EQ(e["lost"], 0) << e.dump();
+    EXPECT_EQ(e["status"], "OK") << e.dump();
+  }
+  // Consecutive digests show the counts growing: each carries its targets' latest statistics, not the first ones.
+  EXPECT_GT(last["targets"][0]["sent"].get<int>(), digests[1]["targets"][0]["sent"].get<int>());
+  expect_schema_valid("digest", payloads_on(sub, base + "digest"));
+  for (const char* t : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) {
+    EXPECT_TRUE(sub.on_topic(base + "targets/" + t + "/stats").empty()) << t;
+    EXPECT_TRUE(sub.on_topic(base + "targets/" + t + "/sample").empty()) << t;
+  }
+}
+
 TEST(ServiceMode, CommandsStartStopAndSwitchTargets) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
