@@ -76,6 +76,22 @@ void run_until_replies(loop& lp, counting_sink& sink, int more) {
   guard.close();
 }
 
+// A prober on the handed-over sockets, probing 127.0.0.1 every 10 ms until its first replies came.
+struct probing_loopback {
+  loop lp;
+  system_clock clk;
+  counting_sink sink;
+  std::unique_ptr<prober> pr;
+
+  void start(icmp_descriptors pre, int replies) {
+    pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink, std::move(pre));
+    ASSERT_EQ(pr->add_target(target("127.0.0.1", std::chrono::milliseconds(10))), "");
+    ASSERT_EQ(pr->start(), "");
+    run_until_replies(lp, sink, replies);
+    EXPECT_GE(sink.ok, replies);
+  }
+};
+
 TEST(Prober, ProbesThroughTheHandedOverSocketAcrossStopAndStart) {
   NETSTAB_REQUIRE_ROOT();
   icmp_descriptors pre = icmp_descriptors::open();
@@ -84,28 +100,22 @@ TEST(Prober, ProbesThroughTheHandedOverSocketAcrossStopAndStart) {
   const auto before = open_sockets();
   ASSERT_EQ(before.count(handed), 1U);
 
-  loop lp;
-  system_clock clk;
-  counting_sink sink;
-  auto pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink, std::move(pre));
-  ASSERT_EQ(pr->add_target(target("127.0.0.1", std::chrono::milliseconds(10))), "");
-  ASSERT_EQ(pr->start(), "");
-  run_until_replies(lp, sink, 3);
-  EXPECT_GE(sink.ok, 3);
+  probing_loopback p;
+  p.start(std::move(pre), 3);
   EXPECT_EQ(open_sockets(), before) << "the prober opened a socket of its own instead of the handed-over one";
 
   // Stopped, the socket is kept (not attached); started again, it is used again.
-  pr->stop();
+  p.pr->stop();
   EXPECT_EQ(open_sockets(), before);
-  ASSERT_EQ(pr->start(), "");
-  run_until_replies(lp, sink, 3);
-  EXPECT_GE(sink.ok, 6);
+  ASSERT_EQ(p.pr->start(), "");
+  run_until_replies(p.lp, p.sink, 3);
+  EXPECT_GE(p.sink.ok, 6);
   EXPECT_EQ(open_sockets(), before);
 
-  pr->close();
-  pr.reset();
+  p.pr->close();
+  p.pr.reset();
   EXPECT_EQ(open_sockets().count(handed), 0U) << "close() must close the handed-over socket";
-  EXPECT_EQ(lp.close(), 0);
+  EXPECT_EQ(p.lp.close(), 0);
 }
 
 TEST(Prober, OpensAFamilyThatWasNotHandedOver) {
@@ -115,18 +125,12 @@ TEST(Prober, OpensAFamilyThatWasNotHandedOver) {
   pre.v4.close();  // as if IPv4 could not be opened at start-up
   const auto before = open_sockets();
 
-  loop lp;
-  system_clock clk;
-  counting_sink sink;
-  auto pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink, std::move(pre));
-  ASSERT_EQ(pr->add_target(target("127.0.0.1", std::chrono::milliseconds(10))), "");
-  ASSERT_EQ(pr->start(), "");
-  run_until_replies(lp, sink, 2);
-  EXPECT_GE(sink.ok, 2);
+  probing_loopback p;
+  p.start(std::move(pre), 2);
   EXPECT_EQ(open_sockets().size(), before.size() + 1) << "the prober opens its own IPv4 socket";
-  pr->close();
-  pr.reset();
-  EXPECT_EQ(lp.close(), 0);
+  p.pr->close();
+  p.pr.reset();
+  EXPECT_EQ(p.lp.close(), 0);
 }
 
 // Captures what the prober logs, at warn level and above, while it lives.
