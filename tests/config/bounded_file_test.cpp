@@ -19,6 +19,7 @@
 namespace netstab::config {
 namespace {
 
+using testing::error_of;
 using testing::temp_dir;
 
 // A directory holding one file of every kind the loader must refuse or accept. Files whose content is never
@@ -67,15 +68,6 @@ class hostile_files {
 
   temp_dir dir_;
 };
-
-std::string error_of(const load_request& request) {
-  try {
-    build(request);
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 load_request request_for(const std::string& config_file) {
   load_request request;

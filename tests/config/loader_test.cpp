@@ -14,6 +14,7 @@ namespace {
 
 using namespace std::chrono_literals;
 using testing::fixture;
+using testing::error_of;
 using testing::temp_dir;
 
 settings load_text(const temp_dir& dir, std::string_view toml, environment env = {}) {
@@ -22,15 +23,6 @@ settings load_text(const temp_dir& dir, std::string_view toml, environment env =
   request.env = std::move(env);
   request.host_name = "testhost";
   return build(request);
-}
-
-std::string error_of(const load_request& request) {
-  try {
-    build(request);
-  } catch (const config_error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 std::string file_error(std::string_view toml) {

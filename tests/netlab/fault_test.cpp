@@ -33,22 +33,10 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 // A configuration with a 2 s main window (so a status can go BAD and recover within a short run) and a 600 s
-// extra window that covers the whole run (so its statistics count every probe). The file lives as long as this
-// object.
-class short_window_config {
- public:
-  short_window_config() : path_("/tmp/netstab-fault-" + std::to_string(::getpid()) + ".toml") {
-    std::ofstream f(path_);
-    f << "[stats]\nwindow_s = 2\nbuckets = 4\nextra_windows_s = [600]\n";
-  }
-  short_window_config(const short_window_config&) = delete;
-  short_window_config& operator=(const short_window_config&) = delete;
-  ~short_window_config() { ::unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// extra window that covers the whole run (so its statistics count every probe).
+temp_config short_window_config() {
+  return temp_config("fault", "[stats]\nwindow_s = 2\nbuckets = 4\nextra_windows_s = [600]\n");
+}
 
 const nlohmann::json& stats_of_window(const netstab_output& out, int window_s) {
   for (const auto& s : out.stats) {
@@ -65,17 +53,6 @@ std::vector<nlohmann::json> events_named(const netstab_output& out, const std::s
   std::vector<nlohmann::json> v;
   std::copy_if(out.events.begin(), out.events.end(), std::back_inserter(v),
                [&](const nlohmann::json& e) { return e.value("event", "") == name; });
-  return v;
-}
-
-std::vector<std::uint64_t> seqs_with_status(const netstab_output& out, const std::string& status) {
-  std::vector<std::uint64_t> v;
-  for (const auto& s : out.samples) {
-    if (s.value("status", "") == status) {
-      v.push_back(s.value("seq", std::uint64_t{0}));
-    }
-  }
-  std::sort(v.begin(), v.end());
   return v;
 }
 
@@ -149,7 +126,7 @@ class LinkDownUp : public ::testing::TestWithParam<family_case> {};
 TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   NETSTAB_REQUIRE_ROOT();
   const family_case& c = GetParam();
-  const short_window_config cfg;
+  const temp_config cfg = short_window_config();
   netlab lab({"--delay", "fixed:1", "--realtime"});
   constexpr int count = 120;
   constexpr std::uint64_t down_after_seq = 19;
@@ -301,7 +278,7 @@ TEST_P(LossRun, ThirtyConsecutiveLossesCountedExactly) {
   add("loss", lost);
   add("ok", c.ok_after);
   const int count = c.ok_before + lost + c.ok_after;
-  const short_window_config cfg;
+  const temp_config cfg = short_window_config();
   netlab lab({"--delay", "fixed:2", "--pattern", pattern, "--realtime"});
   const auto out = run_netstab(lab,
                                {"--config", cfg.path(), "--target", host_v4, "--interval", "50", "--timeout", "200",

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <csignal>
 #include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <stdexcept>
 
@@ -130,6 +131,13 @@ nlohmann::json netlab::stop_responder() {
   throw std::runtime_error("netlab: no summary from the responder (exit " + std::to_string(code) + "): " + out);
 }
 
+temp_config::temp_config(const std::string& tag, const std::string& text)
+    : path_("/tmp/netstab-" + tag + "-" + std::to_string(::getpid()) + ".toml") {
+  std::ofstream(path_) << text;
+}
+
+temp_config::~temp_config() { ::unlink(path_.c_str()); }
+
 std::string netstab_binary() { return std::string(NETSTAB_BINARY_DIR) + "/service/netstab"; }
 
 netstab_output run_netstab(const netlab& lab, const std::vector<std::string>& args, bool unprivileged,
@@ -198,6 +206,17 @@ std::size_t count_status(const std::vector<nlohmann::json>& samples, const std::
   return static_cast<std::size_t>(std::count_if(samples.begin(), samples.end(), [&](const nlohmann::json& s) {
     return s.value("status", "") == status;
   }));
+}
+
+std::vector<std::uint64_t> seqs_with_status(const netstab_output& out, const std::string& status) {
+  std::vector<std::uint64_t> v;
+  for (const auto& s : out.samples) {
+    if (s.value("status", "") == status) {
+      v.push_back(s.value("seq", std::uint64_t{0}));
+    }
+  }
+  std::sort(v.begin(), v.end());
+  return v;
 }
 
 }  // namespace netstab::netlab

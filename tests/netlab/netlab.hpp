@@ -7,6 +7,7 @@
 // also when a test fails or throws. Construction throws std::runtime_error when a step fails (so it runs only
 // as root). Used from the test thread only.
 #include <chrono>
+#include <cstdint>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -85,11 +86,27 @@ netstab_output run_netstab(const netlab& lab, const std::vector<std::string>& ar
 // The netstab executable's path.
 std::string netstab_binary();
 
+// A TOML configuration file for netstab with the given text, named after `tag`; removed with the object.
+class temp_config {
+ public:
+  temp_config(const std::string& tag, const std::string& text);
+  temp_config(const temp_config&) = delete;
+  temp_config& operator=(const temp_config&) = delete;
+  ~temp_config();
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 // The median of the non-null numeric field `key` over samples with status `status`.
 std::optional<double> median_of(const std::vector<nlohmann::json>& samples, const std::string& key,
                                 const std::string& status = "ok");
 
 // Counts the samples with the given status.
 std::size_t count_status(const std::vector<nlohmann::json>& samples, const std::string& status);
+
+// The sequence numbers of the samples with the given status, ascending.
+std::vector<std::uint64_t> seqs_with_status(const netstab_output& out, const std::string& status);
 
 }  // namespace netstab::netlab

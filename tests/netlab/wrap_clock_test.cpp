@@ -35,23 +35,10 @@ using std::chrono::milliseconds;
 using std::chrono::nanoseconds;
 using std::chrono::seconds;
 
-// A configuration whose extra 600 s window covers a whole run, so its statistics count every probe. The file
-// lives as long as this object.
-class whole_run_config {
- public:
-  explicit whole_run_config(const std::string& tag)
-      : path_("/tmp/netstab-" + tag + "-" + std::to_string(::getpid()) + ".toml") {
-    std::ofstream f(path_);
-    f << "[stats]\nextra_windows_s = [600]\n";
-  }
-  whole_run_config(const whole_run_config&) = delete;
-  whole_run_config& operator=(const whole_run_config&) = delete;
-  ~whole_run_config() { ::unlink(path_.c_str()); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
+// A configuration whose extra 600 s window covers a whole run, so its statistics count every probe.
+temp_config whole_run_config(const std::string& tag) {
+  return temp_config(tag, "[stats]\nextra_windows_s = [600]\n");
+}
 
 // The last stats line of the given window (netstab prints them when it finishes).
 nlohmann::json stats_of_window(const netstab_output& out, int window_s) {
@@ -62,17 +49,6 @@ nlohmann::json stats_of_window(const netstab_output& out, int window_s) {
   }
   ADD_FAILURE() << "no stats line for window " << window_s << " s";
   return nlohmann::json::object();
-}
-
-std::vector<std::uint64_t> seqs_with_status(const netstab_output& out, const std::string& status) {
-  std::vector<std::uint64_t> v;
-  for (const auto& s : out.samples) {
-    if (s.value("status", "") == status) {
-      v.push_back(s.value("seq", std::uint64_t{0}));
-    }
-  }
-  std::sort(v.begin(), v.end());
-  return v;
 }
 
 std::size_t count_events(const netstab_output& out, const std::string& name) {
@@ -96,7 +72,7 @@ TEST(FaultSequence, SixteenBitWrapKeepsMatchingAndStatisticsExact) {
   NETSTAB_REQUIRE_ROOT();
   constexpr std::uint64_t count = 66000;
   constexpr double delay_ms = 3.0;
-  const whole_run_config cfg("wrap");
+  const temp_config cfg = whole_run_config("wrap");
   netlab lab({"--delay", "fixed:3", "--realtime", "--summary", "counts", "--at",
               "65532=dup,65534=loss,65535=loss,65536=loss,65537=loss,65539=late:300", "--replay",
               "65540=10,65600=67,65546=65536,65636=65536"});
@@ -292,7 +268,7 @@ TEST(FaultClock, RealtimeStepsDoNotDisturbProbing) {
       {milliseconds(3000), seconds(-5)},
       {milliseconds(4000), seconds(0)},
   };
-  const whole_run_config cfg("clock");
+  const temp_config cfg = whole_run_config("clock");
   netlab lab({"--delay", "fixed:40", "--realtime"});
 
   const auto started = std::chrono::steady_clock::now();
