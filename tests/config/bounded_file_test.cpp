@@ -3,12 +3,15 @@
 // none may hang (a FIFO nobody writes to) or be read whole (/dev/zero).
 #include "config/bounded_file.hpp"
 
+#include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -108,17 +111,61 @@ TEST(BoundedFile, StopsReadingAFileLargerThanItsStatSize) {
   EXPECT_GT(whole->size(), 16U);
 }
 
-TEST(BoundedFile, NamesTheErrorOfAnUnreadableFile) {
-  if (::geteuid() == 0) {
-    GTEST_SKIP() << "root reads files without read permission";
+// What read_bounded_file and check_bounded_file say of `path`, as uid/gid 65534 when run as root: root reads
+// files without read permission, so a forked child gives up root first and sends its findings through a pipe.
+struct unreadable_findings {
+  bool read_refused = false;
+  std::string read_problem;
+  std::string check_problem;
+};
+
+unreadable_findings findings_as_nobody(const std::string& path) {
+  const auto look = [&path] {
+    unreadable_findings f;
+    f.read_refused = !read_bounded_file(path, max_password_file_bytes, f.read_problem).has_value();
+    f.check_problem = check_bounded_file(path, max_tls_file_bytes).value_or("(no problem)");
+    return f;
+  };
+  if (::geteuid() != 0) return look();
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    int rc = 1;
+    if (::setgroups(0, nullptr) == 0 && ::setresgid(65534, 65534, 65534) == 0 &&
+        ::setresuid(65534, 65534, 65534) == 0) {
+      const unreadable_findings f = look();
+      const std::string out = std::string(f.read_refused ? "1" : "0") + "\n" + f.read_problem + "\n" + f.check_problem;
+      rc = ::write(fds[1], out.data(), out.size()) == static_cast<ssize_t>(out.size()) ? 0 : 1;
+    }
+    ::_exit(rc);
   }
+  ::close(fds[1]);
+  std::string text;
+  char buf[256];
+  for (ssize_t n; (n = ::read(fds[0], buf, sizeof buf)) > 0;) text.append(buf, static_cast<std::size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  unreadable_findings f;
+  std::istringstream in(text);
+  std::string refused;
+  std::getline(in, refused);
+  f.read_refused = refused == "1";
+  std::getline(in, f.read_problem);
+  std::getline(in, f.check_problem);
+  return f;
+}
+
+TEST(BoundedFile, NamesTheErrorOfAnUnreadableFile) {
   const temp_dir dir;
   const std::string secret = dir.write("secret", "s3cr3t\n");
   std::filesystem::permissions(secret, std::filesystem::perms::none);
-  std::string problem;
-  EXPECT_EQ(read_bounded_file(secret, max_password_file_bytes, problem), std::nullopt);
-  EXPECT_EQ(problem, "Permission denied");
-  EXPECT_EQ(check_bounded_file(secret, max_tls_file_bytes), "Permission denied");
+  const unreadable_findings f = findings_as_nobody(secret);
+  EXPECT_TRUE(f.read_refused);
+  EXPECT_EQ(f.read_problem, "Permission denied");
+  EXPECT_EQ(f.check_problem, "Permission denied");
 }
 
 TEST(BoundedFile, RefusesWhatIsNotARegularFile) {
