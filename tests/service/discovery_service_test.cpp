@@ -574,6 +574,12 @@ TEST(DiscoveryService, CommandsHomeAssistantWouldSendDriveNetstab) {
   });
   ASSERT_TRUE(with_number.has_value()) << a.proc->log();
   cmps = (*with_number)["cmps"];
+  // A removal is a pair of messages: first with the old target's entities as {"p": platform} (HA deletes them),
+  // then without them. The message above may be the first of the pair, so the check waits for the second.
+  const auto without_old = wait_json(*ha, topic, [&](const json& j) {
+    return j["cmps"].contains(number_key) && !j["cmps"].contains("t_127_2e0_2e0_2e1_rtt");
+  });
+  EXPECT_TRUE(without_old.has_value()) << a.proc->log();
   EXPECT_FALSE(last_json(*ha, topic)["cmps"].contains("t_127_2e0_2e0_2e1_rtt")) << "the old target is gone";
   const json& number = cmps[number_key];
   const std::string number_cmd = render_command(number["command_template"], "{{ value | int }}", "250");
