@@ -60,8 +60,8 @@ constexpr std::size_t max_pending_incoming = 1000;
 // QoS>0 messages in flight when the broker states no receive maximum (MQTT
 // 3.1.1): mosquitto's default.
 constexpr std::size_t default_qos_window = 20;
-// Messages handed to Paho per pump() call before the loop gets a turn (see pump()).
-constexpr std::size_t pump_chunk = 64;
+// Messages handed to Paho between two loop turns, all pump() calls together (see pump()).
+constexpr std::size_t pump_budget = 16;
 
 // The only state Paho's threads touch. Owned through shared_ptr by the link and
 // by the handlers registered with Paho, so a callback racing with shutdown
@@ -300,6 +300,7 @@ class mqtt_link::impl {
         retry_timer_(loop),
         stop_timer_(loop),
         pump_timer_(loop),
+        next_turn_(loop),
         batch_timer_(loop),
         qos0_timer_(loop),
         outbox_(opts_.outbox_capacity, opts_.outbox_max_bytes),
@@ -820,15 +821,12 @@ class mqtt_link::impl {
   // then the outbox in order. Every message goes this way, so neither Paho's
   // queue nor the broker's receive maximum ever overflows.
   void pump() {
-    // At most pump_chunk messages per call: a burst of thousands of retained messages would otherwise hold the
-    // loop for tens of milliseconds (each publish costs Paho a lock and a copy) and delay the probes due
-    // meanwhile. The rest goes from a zero-delay timer, after the loop has run what is due.
-    std::size_t sent = 0;
+    // After pump_budget messages the loop gets a turn (its I/O and due timers) before the next one goes: each
+    // publish costs Paho a lock (shared with its send thread, which holds it while it writes) and a copy, 20-40 µs
+    // here. The budget counts over every pump() call, because each completion in a drain() and each statistics
+    // message published from a probe callback pumps again: counted per call, a burst of 2,500 retained messages
+    // held the loop for 50-100 ms and delayed the probes due meanwhile. next_turn_ refills the budget and goes on.
     while ((phase_ == phase::connected || phase_ == phase::stopping) && pending_ < opts_.max_inflight) {
-      if (sent == pump_chunk) {
-        if (!pump_timer_.active()) pump_timer_.start(0, [this] { pump(); });
-        break;
-      }
       // A burst of retained messages closes once the queue is empty; the next one waits for the batch timer.
       if (retained_.empty() && opts_.retained_batch.count() > 0) retained_open_ = false;
       // Likewise the outbox, when it runs empty (only while connected: a stop sends everything).
@@ -836,8 +834,17 @@ class mqtt_link::impl {
       const bool retained = retained_open_ && !retained_.empty();
       const core::outgoing_message* next = retained ? retained_.front() : (outbox_open_ ? outbox_.front() : nullptr);
       if (next == nullptr || (next->qos > 0 && pending_qos_ >= qos_window_)) break;
+      if (budget_ == 0) {
+        if (!next_turn_.active()) {
+          next_turn_.start_once([this] {
+            budget_ = pump_budget;
+            pump();
+          });
+        }
+        return;
+      }
+      --budget_;
       core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
-      ++sent;
       if (auto back = send_buffered(std::move(m))) {
         if (retained) {
           retained_.push_front(std::move(*back));
@@ -848,7 +855,7 @@ class mqtt_link::impl {
         }
         // Paho's queue is full: completions pump again; the timer covers the case of none pending.
         if (!pump_timer_.active()) pump_timer_.start(20, [this] { pump(); });
-        break;
+        return;
       }
     }
   }
@@ -924,6 +931,7 @@ class mqtt_link::impl {
     stop_timer_.stop();
     retry_timer_.stop();
     pump_timer_.stop();
+    next_turn_.stop();
     if (reaper_.joinable()) reaper_.join();
     // A diagnosis still connecting must not hold up the stop: it only posts to
     // the (closed) bridge it co-owns, so it may finish on its own.
@@ -953,6 +961,7 @@ class mqtt_link::impl {
     retry_timer_.close();
     stop_timer_.close();
     pump_timer_.close();
+    next_turn_.close();
     batch_timer_.close();
     qos0_timer_.close();
     if (was_started) spdlog::info("mqtt: stopped");
@@ -970,6 +979,8 @@ class mqtt_link::impl {
   timer retry_timer_;
   timer stop_timer_;
   timer pump_timer_;
+  idle next_turn_;     // continues pump() in the next loop turn when this turn's budget is spent
+  std::size_t budget_ = pump_budget;  // Paho calls left before the loop must get a turn (see pump())
   timer batch_timer_;  // opens the next burst of retained messages (opts_.retained_batch)
   timer qos0_timer_;   // opens the outbox for the QoS 0 messages waiting in it (opts_.qos0_batch)
   std::thread reaper_;  // destroys a retired client

@@ -45,6 +45,26 @@ void timer::stop() {
 
 bool timer::active() const { return h_ != nullptr && uv_is_active(reinterpret_cast<const uv_handle_t*>(h_)) != 0; }
 
+idle::idle(uv_loop_t* l) { uv_idle_init(l, h_); }
+
+void idle::start_once(std::function<void()> cb) {
+  if (h_ == nullptr) return;
+  cb_ = std::move(cb);
+  uv_idle_start(h_, [](uv_idle_t* raw) {
+    auto* self = owner<idle>(raw);
+    if (self == nullptr) return;
+    uv_idle_stop(raw);
+    auto run = std::move(self->cb_);
+    run();
+  });
+}
+
+void idle::stop() {
+  if (h_ != nullptr) uv_idle_stop(h_);
+}
+
+bool idle::active() const { return h_ != nullptr && uv_is_active(reinterpret_cast<const uv_handle_t*>(h_)) != 0; }
+
 poll::poll(uv_loop_t* l, int fd) {
   if (const int rc = uv_poll_init(l, h_, fd); rc != 0) {
     delete h_;

@@ -92,6 +92,23 @@ class poll final : public handle<uv_poll_t> {
 
 // Wakes the loop from another thread; wake-ups coalesce, so the callback drains
 // whatever queue the sender filled.
+// Runs a callback once, in the loop's idle phase: after the timers that are due, and in the next turn when started
+// from I/O or from the callback itself. While one is pending the loop polls for I/O without waiting. So a chain of
+// them lets the loop read I/O and run due timers between two links; a chain of zero-delay timers does not: libuv
+// 1.44 runs a timer re-armed from its own callback again in the same pass, before any I/O.
+class idle final : public handle<uv_idle_t> {
+ public:
+  explicit idle(uv_loop_t* l);
+  ~idle() = default;
+  // Replaces a pending callback.
+  void start_once(std::function<void()> cb);
+  void stop();
+  bool active() const;
+
+ private:
+  std::function<void()> cb_;
+};
+
 class async final : public handle<uv_async_t> {
  public:
   async(uv_loop_t* l, std::function<void()> cb);
