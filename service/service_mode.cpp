@@ -151,6 +151,7 @@ void mqtt_sink::on_target_event(const target_view& t, target_event what, std::st
     case target_event::added:
       e.type = core::event_type::target_added;
       (void)topics_of(t);  // the digest lists targets in the order they were added, not in the order they answer
+      if (!announce_additions_) return;
       break;
     case target_event::removed:
       e.type = core::event_type::target_removed;
@@ -610,12 +611,14 @@ int run_service(const config::settings& s, const config::load_request& request, 
     st.mqtt_unconfirmed = k.unconfirmed;
   });
   ctl = &c;
+  sink.announce_additions(false);
   for (const auto& t : s.targets) {
     if (auto err = pr.add_target(t); !err.empty()) {
       spdlog::critical("{}", err);
       return 2;
     }
   }
+  sink.announce_additions(true);
   signal sigint(lp.get());
   signal sigterm(lp.get());
   signal sighup(lp.get());

@@ -42,6 +42,12 @@ class mqtt_sink final : public probe_sink {
   void on_monitor_event(const target_view& t, const core::monitor_event& e) override;
   void on_target_event(const target_view& t, target_event what, std::string_view detail) override;
 
+  // Whether a target added gets a target_added event (default on). run_service turns it off while it adds the
+  // targets of the configuration: the process starts with them and the retained state message lists them, and
+  // 10,000 targets would otherwise put 10,000 QoS 1 events in the outbox before the first probe (more than its
+  // default capacity, so some were dropped anyway).
+  void announce_additions(bool on) { announce_additions_ = on; }
+
   void publish_stats(const target_view& t);
   // publish_stats, only for a target that has published statistics before (see the definition).
   void republish_stats(const target_view& t);
@@ -74,6 +80,7 @@ class mqtt_sink final : public probe_sink {
   std::string buf_;
   const std::string digest_topic_;
   bool digest_started_ = false;
+  bool announce_additions_ = true;
   core::mono_time next_digest_{};
   std::vector<const std::string*> entries_;  // scratch for the digest, kept to avoid an allocation per period
 };

@@ -166,6 +166,33 @@ TEST(MqttSink, RemovedTargetClearsEveryRetainedTopicOfIt) {
   EXPECT_NE(events[0].payload.find("\"type\":\"target_removed\""), std::string::npos);
 }
 
+// The targets a process starts with are not announced one by one (the state lists them); later additions are.
+// Either way the target takes its place in the digest, in the order added.
+TEST(MqttSink, AdditionsAreAnnouncedOnlyWhileAnnouncementIsOn) {
+  mqtt_sink::options o;
+  o.digest_interval = 1s;
+  sink_fixture f(o);
+  fake_target a(spec_of("10.0.0.1", 1s));
+  fake_target b(spec_of("10.0.0.2", 1s));
+  f.sink.announce_additions(false);
+  f.sink.on_target_event(a, target_event::added, "");
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/events").empty());
+  f.sink.announce_additions(true);
+  f.sink.on_target_event(b, target_event::added, "");
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"target_added\""), std::string::npos);
+  EXPECT_NE(events[0].payload.find("10.0.0.2"), std::string::npos);
+  // b answers first, yet a comes first in the digest.
+  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
+  f.clock.advance(1s);
+  f.sink.on_sample(b, ok_sample(1, f.clock.now()));
+  const auto digest = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digest.size(), 1U);
+  EXPECT_LT(digest[0].payload.find("10.0.0.1"), digest[0].payload.find("10.0.0.2"));
+}
+
 TEST(MqttSink, ReconnectRepublishesOnlyStatisticsPublishedBefore) {
   sink_fixture f;
   fake_target probed(spec_of("127.0.0.1", 1s));

@@ -184,6 +184,12 @@ TEST(ServiceMode, CommandsStartStopAndSwitchTargets) {
   r = reply_for(sub, base + "cmd/reply", 2);
   ASSERT_TRUE(r && (*r)["ok"].get<bool>());
   ASSERT_TRUE(sub.wait_count(base + "targets/127.0.0.3/sample", 2, 5s));
+  // Targets added by command are announced; the one the process started with was not (the state listed it).
+  std::vector<std::string> added;
+  for (const json& e : json_on(sub, base + "events")) {
+    if (e["type"] == "target_added") added.push_back(e["target"].get<std::string>());
+  }
+  EXPECT_EQ(added, (std::vector<std::string>{"::1", "127.0.0.3"}));
   ASSERT_TRUE(sub.publish(base + "cmd", R"({"cmd":"set_interval","target":"127.0.0.3","interval_ms":1000,"id":3})"));
   r = reply_for(sub, base + "cmd/reply", 3);
   ASSERT_TRUE(r && (*r)["ok"].get<bool>());
