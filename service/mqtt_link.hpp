@@ -85,7 +85,7 @@ struct mqtt_options {
   std::size_t outbox_max_bytes = 0;            // 0: bounded by count only
   // Messages handed to Paho and not yet completed. Small on purpose: Paho C walks its whole command queue on each
   // publish (counting the buffered messages), so a publish costs more the more it holds. At 10,000 statistics
-  // messages a second, 1,000 in flight cost 52-61 µs of CPU per probe and 64 cost 32-43 µs (docs/benchmarks.md).
+  // messages a second, 1,000 in flight cost 45-61 µs of CPU per probe and 64 cost 32-43 µs (docs/benchmarks.md).
   std::size_t max_inflight = 64;
   // Retained messages wait up to this long and then go out in one burst (0: each at once). Paho wakes its send
   // and receive threads once per burst instead of once per message, which is most of a message's CPU cost.
