@@ -54,7 +54,9 @@ constexpr std::string_view footer =
     "Every setting can also come from a TOML file (--config FILE or NETSTAB_CONFIG) and from environment\n"
     "variables NETSTAB_<SECTION>_<KEY> (e.g. NETSTAB_MQTT_BROKER, NETSTAB_PROBE_INTERVAL_MS, NETSTAB_TARGETS\n"
     "as a comma list). Precedence: built-in defaults < file < environment < command line.\n"
-    "See netstab.toml for every setting.";
+    "See netstab.toml for every setting.\n\n"
+    "netstab history --db FILE --target HOST [--from T] [--to T] [--step S] [--format csv|json] prints what a\n"
+    "history file holds (netstab history --help).";
 
 }  // namespace
 
@@ -64,40 +66,89 @@ cli_result load(int argc, const char* const* argv, const std::map<std::string, s
   return load(argc, argv, env, load_options{});
 }
 
+namespace {
+
+// What the command line holds once parsed. CLI11 writes into these members, so the value is declared first and
+// never moved while the app lives.
+struct parsed_flags {
+  std::string config_file;
+  std::vector<std::string> targets;
+  std::map<std::string_view, std::string> values;
+  std::map<std::string_view, CLI::Option*> value_options;
+  std::string password_file;
+  CLI::Option* password_file_option = nullptr;
+  // Flags without a value: each given one adds its override.
+  std::vector<std::pair<CLI::Option*, cli_override>> switches;
+  CLI::Option* print_config = nullptr;
+};
+
+void declare_flags(CLI::App& app, parsed_flags& f) {
+  app.add_option("--config", f.config_file, "TOML configuration file (default: NETSTAB_CONFIG, else none)")
+      ->type_name("FILE");
+  app.add_option("--target", f.targets, "Host to probe (repeatable; replaces the targets of file and environment)")
+      ->type_name("HOST")
+      ->allow_extra_args(false);
+  for (const auto& v : value_flags) {
+    f.value_options[v.flag] = app.add_option(std::string(v.flag), f.values[v.flag], std::string(v.help))
+                                  ->type_name(std::string(v.type_name))
+                                  ->default_str(default_text(v.key))
+                                  ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
+  }
+  f.password_file_option =
+      app.add_option("--password-file", f.password_file, "File holding the MQTT password (e.g. a Docker secret)")
+          ->type_name("FILE");
+  auto* json = app.add_flag("--json")->description("Print one JSON object per line (stdout mode)");
+  auto* v4 = app.add_flag("-4")->description("Probe over IPv4 only");
+  f.switches = {
+      {json, {"--json", "output.json", "true"}},
+      {v4, {"-4", "probe.ip_version", "4"}},
+      {app.add_flag("-6")->description("Probe over IPv6 only")->excludes(v4), {"-6", "probe.ip_version", "6"}},
+      {app.add_flag("--no-samples")->description("Do not publish every sample over MQTT (statistics only)"),
+       {"--no-samples", "probe.publish_samples", "false"}},
+      {app.add_flag("--path")->description(
+           "Trace the path to each target and monitor its hops, with a verdict of whose fault a degradation is "
+           "(probe.path = true; stdout mode prints the path at the end)"),
+       {"--path", "probe.path", "true"}},
+  };
+  f.print_config = app.add_flag("--print-config")->description("Print the effective configuration as TOML and exit");
+}
+
+load_request request_of(const parsed_flags& f, const std::map<std::string, std::string>& env,
+                        const load_options& options) {
+  load_request request;
+  request.config_file = f.config_file;
+  request.env = env;
+  request.host_name = options.host_name;
+  for (const auto& v : value_flags) {
+    if (f.value_options.at(v.flag)->count() > 0) {
+      request.cli.push_back({std::string(v.flag), std::string(v.key), f.values.at(v.flag)});
+    }
+  }
+  if (f.password_file_option->count() > 0) {
+    request.cli.push_back({"--password-file", "mqtt.password_file", f.password_file});
+  }
+  for (const auto& [option, given] : f.switches) {
+    if (option->count() > 0) {
+      request.cli.push_back(given);
+    }
+  }
+  if (!f.targets.empty()) {
+    request.cli_targets = f.targets;
+  }
+  return request;
+}
+
+}  // namespace
+
 cli_result load(int argc, const char* const* argv, const std::map<std::string, std::string>& env,
                 const load_options& options) {
   CLI::App app{"netstab: internet stability monitor (ICMP probes, windowed statistics, MQTT)", "netstab"};
   app.footer(std::string(footer));
   app.get_formatter()->column_width(30);
-  const std::string version_text =
-      "netstab " + (options.version.empty() ? std::string(version()) : options.version);
+  const std::string version_text = "netstab " + (options.version.empty() ? std::string(version()) : options.version);
   app.set_version_flag("--version", version_text, "Print the version and exit");
-
-  std::string config_file;
-  app.add_option("--config", config_file, "TOML configuration file (default: NETSTAB_CONFIG, else none)")
-      ->type_name("FILE");
-  std::vector<std::string> targets;
-  app.add_option("--target", targets, "Host to probe (repeatable; replaces the targets of file and environment)")
-      ->type_name("HOST")
-      ->allow_extra_args(false);
-
-  std::map<std::string_view, std::string> values;
-  std::map<std::string_view, CLI::Option*> value_options;
-  for (const auto& f : value_flags) {
-    value_options[f.flag] = app.add_option(std::string(f.flag), values[f.flag], std::string(f.help))
-                                ->type_name(std::string(f.type_name))
-                                ->default_str(default_text(f.key))
-                                ->multi_option_policy(CLI::MultiOptionPolicy::TakeLast);
-  }
-  std::string password_file;
-  auto* password_file_option =
-      app.add_option("--password-file", password_file, "File holding the MQTT password (e.g. a Docker secret)")
-          ->type_name("FILE");
-  auto* json = app.add_flag("--json")->description("Print one JSON object per line (stdout mode)");
-  auto* v4 = app.add_flag("-4")->description("Probe over IPv4 only");
-  auto* v6 = app.add_flag("-6")->description("Probe over IPv6 only")->excludes(v4);
-  auto* no_samples = app.add_flag("--no-samples")->description("Do not publish every sample over MQTT (statistics only)");
-  auto* print_config = app.add_flag("--print-config")->description("Print the effective configuration as TOML and exit");
+  parsed_flags flags;
+  declare_flags(app, flags);
 
   cli_result result;
   try {
@@ -111,36 +162,9 @@ cli_result load(int argc, const char* const* argv, const std::map<std::string, s
     result.output = code == 0 ? out.str() : err.str();
     return result;
   }
-
-  load_request& request = result.request;
-  request.config_file = config_file;
-  request.env = env;
-  request.host_name = options.host_name;
-  for (const auto& f : value_flags) {
-    if (value_options[f.flag]->count() > 0) {
-      request.cli.push_back({std::string(f.flag), std::string(f.key), values[f.flag]});
-    }
-  }
-  if (password_file_option->count() > 0) {
-    request.cli.push_back({"--password-file", "mqtt.password_file", password_file});
-  }
-  if (json->count() > 0) {
-    request.cli.push_back({"--json", "output.json", "true"});
-  }
-  if (v4->count() > 0) {
-    request.cli.push_back({"-4", "probe.ip_version", "4"});
-  }
-  if (v6->count() > 0) {
-    request.cli.push_back({"-6", "probe.ip_version", "6"});
-  }
-  if (no_samples->count() > 0) {
-    request.cli.push_back({"--no-samples", "probe.publish_samples", "false"});
-  }
-  if (!targets.empty()) {
-    request.cli_targets = targets;
-  }
-  result.value = build(request);
-  if (print_config->count() > 0) {
+  result.request = request_of(flags, env, options);
+  result.value = build(result.request);
+  if (flags.print_config->count() > 0) {
     result.exit_now = true;
     result.output = to_toml(result.value);
   }

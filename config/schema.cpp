@@ -37,6 +37,15 @@ T from_value(const value& v) {
       out.emplace_back(count);
     }
     return out;
+  } else if constexpr (std::is_same_v<T, std::optional<core::ip_address>>) {
+    // Checked before it is stored (check_source), so it parses; "" is "not set".
+    return core::ip_address::parse(std::get<std::string>(v));
+  } else if constexpr (std::is_same_v<T, std::vector<core::access_rule>>) {
+    T out;
+    for (const auto& text : std::get<std::vector<std::string>>(v)) {
+      if (auto rule = core::access_rule::parse(text)) out.push_back(std::move(*rule));
+    }
+    return out;
   } else {
     static_assert(std::is_integral_v<T>);
     return static_cast<T>(std::get<std::int64_t>(v));
@@ -55,6 +64,12 @@ value to_value(const T& field) {
     for (const auto& d : field) {
       out.push_back(static_cast<std::int64_t>(d.count()));
     }
+    return out;
+  } else if constexpr (std::is_same_v<T, std::optional<core::ip_address>>) {
+    return field ? field->text() : std::string();
+  } else if constexpr (std::is_same_v<T, std::vector<core::access_rule>>) {
+    std::vector<std::string> out;
+    for (const auto& rule : field) out.push_back(rule.text());
     return out;
   } else {
     static_assert(std::is_integral_v<T>);
@@ -228,8 +243,10 @@ constexpr std::array<std::string_view, 2> protocol_choices{"5", "3.1.1"};
 constexpr std::array<std::string_view, 6> level_choices{"trace", "debug", "info", "warn", "error", "off"};
 constexpr std::array<std::string_view, 2> format_choices{"text", "json"};
 
-constexpr std::array<std::string_view, 8> section_order{"probe",   "stats",   "status",    "output",
-                                                        "mqtt",    "control", "discovery", "log"};
+constexpr std::array<std::string_view, 3> path_choices{"auto", "true", "false"};
+
+constexpr std::array<std::string_view, 11> section_order{"probe",     "stats", "status",  "output",  "mqtt", "control",
+                                                         "discovery", "path",  "verdict", "history", "log"};
 
 // Durations in milliseconds on core::probe_settings are nanos; the key is in milliseconds.
 template <auto Field>
@@ -269,9 +286,7 @@ std::vector<key_spec> build_table() {
       p.family = text == "4" ? core::ip_version::v4 : text == "6" ? core::ip_version::v6 : core::ip_version::any;
     };
     k.fetch_probe = [](const core::probe_settings& p) -> value {
-      return std::string(p.family == core::ip_version::v4   ? "4"
-                         : p.family == core::ip_version::v6 ? "6"
-                                                            : "auto");
+      return std::string(p.family == core::ip_version::v4 ? "4" : p.family == core::ip_version::v6 ? "6" : "auto");
     };
     t.push_back(k);
   }
@@ -282,11 +297,33 @@ std::vector<key_spec> build_table() {
   {
     key_spec k;
     k.section = "probe";
+    k.name = "path";
+    k.kind = value_kind::choice;
+    k.per_target = true;
+    k.choices = path_choices;
+    k.store_probe = [](core::probe_settings& p, const value& v) {
+      const auto& text = std::get<std::string>(v);
+      p.path = text == "true"    ? core::path_mode::on
+               : text == "false" ? core::path_mode::off
+                                 : core::path_mode::automatic;
+    };
+    // true and false print as TOML booleans, "auto" as a string.
+    k.fetch_probe = [](const core::probe_settings& p) -> value {
+      if (p.path == core::path_mode::automatic) return std::string("auto");
+      return p.path == core::path_mode::on;
+    };
+    t.push_back(k);
+  }
+  {
+    key_spec k;
+    k.section = "probe";
     k.name = "resolve_interval_s";
     k.kind = value_kind::integer;
     k.min = 10;
     k.max = 86'400;
-    k.store = [](settings& st, const value& v) { st.resolve_interval = std::chrono::seconds(std::get<std::int64_t>(v)); };
+    k.store = [](settings& st, const value& v) {
+      st.resolve_interval = std::chrono::seconds(std::get<std::int64_t>(v));
+    };
     k.fetch = [](const settings& st) -> value { return static_cast<std::int64_t>(st.resolve_interval.count()); };
     t.push_back(k);
   }
@@ -294,22 +331,22 @@ std::vector<key_spec> build_table() {
   // [stats]
   t.push_back(integer<&s::stats, &stats_settings::window>("stats", "window_s", 1, 86'400));
   {
-    key_spec k = field_key<&s::stats, &stats_settings::extra_windows>("stats", "extra_windows_s",
-                                                                      value_kind::integer_list);
+    key_spec k =
+        field_key<&s::stats, &stats_settings::extra_windows>("stats", "extra_windows_s", value_kind::integer_list);
     k.min = 1;
     k.max = 86'400;
     k.check = check_distinct;
     t.push_back(k);
   }
   t.push_back(integer<&s::stats, &stats_settings::buckets>("stats", "buckets", 2, 64));
-  t.push_back(with_check(
-      integer<&s::stats, &stats_settings::publish_interval>("stats", "publish_interval_ms", 0, 3'600'000),
-      check_publish_interval));
+  t.push_back(
+      with_check(integer<&s::stats, &stats_settings::publish_interval>("stats", "publish_interval_ms", 0, 3'600'000),
+                 check_publish_interval));
   t.push_back(integer<&s::stats, &stats_settings::max_incidents>("stats", "max_incidents", 0, 10'000));
   t.push_back(boolean<&s::stats, &stats_settings::per_target>("stats", "per_target"));
-  t.push_back(with_check(
-      integer<&s::stats, &stats_settings::digest_interval>("stats", "digest_interval_ms", 0, 3'600'000),
-      check_digest_interval));
+  t.push_back(
+      with_check(integer<&s::stats, &stats_settings::digest_interval>("stats", "digest_interval_ms", 0, 3'600'000),
+                 check_digest_interval));
 
   // [status]
   t.push_back(number<&s::status, &status_settings::loss_warn_pct>("status", "loss_warn_pct", 0, 100));
@@ -371,8 +408,7 @@ std::vector<key_spec> build_table() {
   t.push_back(
       integer<&s::control, &control_settings::max_payload_bytes>("control", "max_payload_bytes", 64, 1'048'576));
   t.push_back(integer<&s::control, &control_settings::max_targets>("control", "max_targets", 0, 100'000));
-  t.push_back(
-      integer<&s::control, &control_settings::min_interval>("control", "min_interval_ms", 10, 3'600'000));
+  t.push_back(integer<&s::control, &control_settings::min_interval>("control", "min_interval_ms", 10, 3'600'000));
   t.push_back(
       integer<&s::control, &control_settings::commands_per_minute>("control", "commands_per_minute", 1, 60'000));
   t.push_back(with_check(field_key<&s::control, &control_settings::allow>("control", "allow", value_kind::string_list),
@@ -386,6 +422,38 @@ std::vector<key_spec> build_table() {
   t.push_back(boolean<&s::discovery, &discovery_settings::enabled>("discovery", "enabled"));
   t.push_back(text<&s::discovery, &discovery_settings::prefix>("discovery", "prefix", check_topic));
   t.push_back(integer<&s::discovery, &discovery_settings::max_targets>("discovery", "max_targets", 0, 10'000));
+
+  // [path]
+  t.push_back(boolean<&s::path, &path_settings::enabled>("path", "enabled"));
+  t.push_back(integer<&s::path, &path_settings::max_targets>("path", "max_targets", 0, 1000));
+  t.push_back(integer<&s::path, &path_settings::max_ttl>("path", "max_ttl", 1, 64));
+  t.push_back(integer<&s::path, &path_settings::trace_rounds>("path", "trace_rounds", 1, 10));
+  t.push_back(integer<&s::path, &path_settings::retrace>("path", "retrace_s", 10, 86'400));
+  t.push_back(integer<&s::path, &path_settings::retrace_min>("path", "retrace_min_s", 1, 3600));
+  t.push_back(integer<&s::path, &path_settings::hop_interval>("path", "hop_interval_ms", 100, 60'000));
+  t.push_back(integer<&s::path, &path_settings::unknown_interval>("path", "unknown_interval_s", 1, 3600));
+  t.push_back(integer<&s::path, &path_settings::max_pps>("path", "max_pps", 1, 10'000));
+  t.push_back(integer<&s::path, &path_settings::lan_hops>("path", "lan_hops", -1, 64));
+  t.push_back(integer<&s::path, &path_settings::isp_hops>("path", "isp_hops", -1, 64));
+  t.push_back(integer<&s::path, &path_settings::isp_public_hops>("path", "isp_public_hops", 0, 16));
+
+  // [verdict]
+  t.push_back(number<&s::verdict, &verdict_settings::excess_ms>("verdict", "excess_ms", 0.001, 60'000));
+  t.push_back(number<&s::verdict, &verdict_settings::excess_pct>("verdict", "excess_pct", 0.001, 1000));
+  t.push_back(number<&s::verdict, &verdict_settings::carry_share>("verdict", "carry_share", 0, 1));
+  t.push_back(number<&s::verdict, &verdict_settings::carry_noise_sd>("verdict", "carry_noise_sd", 0, 10));
+  t.push_back(number<&s::verdict, &verdict_settings::host_gap_ms>("verdict", "host_gap_ms", 0.001, 60'000));
+  t.push_back(integer<&s::verdict, &verdict_settings::confirm_after>("verdict", "confirm_after", 1, 1000));
+  t.push_back(integer<&s::verdict, &verdict_settings::clear_after>("verdict", "clear_after", 1, 1000));
+  // [history]
+  t.push_back(boolean<&s::history, &history_settings::enabled>("history", "enabled"));
+  t.push_back(text<&s::history, &history_settings::path>("history", "path"));
+  t.push_back(integer<&s::history, &history_settings::keep_minutes>("history", "keep_minutes_days", 1, 3'650));
+  t.push_back(integer<&s::history, &history_settings::keep_hours>("history", "keep_hours_days", 1, 36'500));
+  t.push_back(integer<&s::history, &history_settings::keep_days>("history", "keep_days_years", 1, 100));
+  t.push_back(integer<&s::history, &history_settings::keep_raw>("history", "keep_raw_hours", 0, 8'760));
+  t.push_back(integer<&s::history, &history_settings::raw_max_targets>("history", "raw_max_targets", 0, 100'000));
+  t.push_back(integer<&s::history, &history_settings::flush_interval>("history", "flush_interval_s", 1, 300));
 
   // [log]
   {
@@ -447,9 +515,7 @@ void key_spec::apply(settings& s, const value& v) const {
   }
 }
 
-value key_spec::read(const settings& s) const {
-  return fetch_probe != nullptr ? fetch_probe(s.probe) : fetch(s);
-}
+value key_spec::read(const settings& s) const { return fetch_probe != nullptr ? fetch_probe(s.probe) : fetch(s); }
 
 std::span<const key_spec> known_keys() {
   static const std::vector<key_spec> table = build_table();
@@ -460,8 +526,8 @@ std::span<const std::string_view> sections() { return section_order; }
 
 const key_spec* find_key(std::string_view section, std::string_view name) {
   const auto keys = known_keys();
-  const auto it = std::find_if(keys.begin(), keys.end(),
-                               [&](const key_spec& k) { return k.section == section && k.name == name; });
+  const auto it =
+      std::find_if(keys.begin(), keys.end(), [&](const key_spec& k) { return k.section == section && k.name == name; });
   return it == keys.end() ? nullptr : &*it;
 }
 

@@ -17,7 +17,8 @@
 namespace netstab::config {
 
 // One setting's value, between reading (file, environment, flag) and storing it into settings.
-using value = std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>, std::vector<std::string>>;
+using value =
+    std::variant<bool, std::int64_t, double, std::string, std::vector<std::int64_t>, std::vector<std::string>>;
 
 enum class value_kind : std::uint8_t {
   boolean,       // bool
@@ -57,7 +58,7 @@ struct key_spec {
 
 // Every key, grouped by section in the order of sections().
 std::span<const key_spec> known_keys();
-// The section names in print order: probe, stats, status, output, mqtt, control, discovery, log.
+// The section names in print order: probe, stats, status, output, mqtt, control, discovery, history, log.
 std::span<const std::string_view> sections();
 const key_spec* find_key(std::string_view section, std::string_view name);
 

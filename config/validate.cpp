@@ -1,7 +1,6 @@
 #include "config/validate.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
+#include "core/ip_address.hpp"
 
 #include <algorithm>
 #include <array>
@@ -11,9 +10,7 @@
 namespace netstab::config {
 namespace {
 
-bool is_alnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
+bool is_alnum(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); }
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 
@@ -24,55 +21,17 @@ std::string quoted(std::string_view text) {
   return out;
 }
 
-// Zone ids ("%eth0") follow interface-name rules; they are only valid on IPv6 literals.
-bool is_zone(std::string_view zone) {
-  return !zone.empty() && zone.size() <= 15 &&
-         std::all_of(zone.begin(), zone.end(), [](char c) { return is_alnum(c) || c == '.' || c == '_' || c == '-'; });
-}
-
 }  // namespace
 
 std::optional<core::ip_version> ip_literal_family(std::string_view text) {
-  if (text.empty() || text.size() > 64) {
-    return std::nullopt;
-  }
-  std::string address(text);
-  const auto percent = address.find('%');
-  std::array<unsigned char, sizeof(in6_addr)> buffer{};
-  if (percent == std::string::npos && inet_pton(AF_INET, address.c_str(), buffer.data()) == 1) {
-    return core::ip_version::v4;
-  }
-  if (percent != std::string::npos) {
-    if (!is_zone(std::string_view(address).substr(percent + 1))) {
-      return std::nullopt;
-    }
-    address.resize(percent);
-  }
-  if (inet_pton(AF_INET6, address.c_str(), buffer.data()) == 1) {
-    return core::ip_version::v6;
-  }
-  return std::nullopt;
+  const auto a = core::ip_address::parse(text);
+  if (!a || text.front() == '[') return std::nullopt;
+  return a->is_v4() ? core::ip_version::v4 : core::ip_version::v6;
 }
 
 std::optional<std::string> canonical_ip(std::string_view text) {
-  const auto family = ip_literal_family(text);
-  if (!family) {
-    return std::nullopt;
-  }
-  std::string address(text);
-  std::string zone;
-  if (const auto percent = address.find('%'); percent != std::string::npos) {
-    zone = address.substr(percent);
-    address.resize(percent);
-  }
-  const int af = *family == core::ip_version::v4 ? AF_INET : AF_INET6;
-  std::array<unsigned char, sizeof(in6_addr)> buffer{};
-  std::array<char, INET6_ADDRSTRLEN> out{};
-  if (inet_pton(af, address.c_str(), buffer.data()) != 1 ||
-      inet_ntop(af, buffer.data(), out.data(), static_cast<socklen_t>(out.size())) == nullptr) {
-    return std::nullopt;
-  }
-  return std::string(out.data()) + zone;
+  if (!ip_literal_family(text)) return std::nullopt;
+  return core::ip_address::parse(text)->text();
 }
 
 bool is_host_name(std::string_view text) {
@@ -108,23 +67,14 @@ std::optional<std::string> check_host(std::string_view text) {
 }
 
 std::optional<std::string> check_host_or_cidr(std::string_view text) {
+  if (ip_literal_family(text) || is_host_name(text)) return std::nullopt;
+  // A network: an address without brackets or zone, a '/' and a prefix length the family allows.
   const auto slash = text.find('/');
-  if (slash == std::string_view::npos) {
-    if (ip_literal_family(text) || is_host_name(text)) {
-      return std::nullopt;
-    }
-    return quoted(text) + " is not a valid host name, IP address or CIDR";
+  if (slash != std::string_view::npos && ip_literal_family(text.substr(0, slash)) &&
+      text.substr(0, slash).find('%') == std::string_view::npos && core::ip_network::parse(text)) {
+    return std::nullopt;
   }
-  const auto family = ip_literal_family(text.substr(0, slash));
-  const std::string_view prefix = text.substr(slash + 1);
-  unsigned bits = 0;
-  const auto [end, ec] = std::from_chars(prefix.data(), prefix.data() + prefix.size(), bits);
-  const unsigned max_bits = family == core::ip_version::v4 ? 32U : 128U;
-  if (!family || text.substr(0, slash).find('%') != std::string_view::npos || prefix.empty() ||
-      ec != std::errc{} || end != prefix.data() + prefix.size() || bits > max_bits) {
-    return quoted(text) + " is not a valid host name, IP address or CIDR";
-  }
-  return std::nullopt;
+  return quoted(text) + " is not a valid host name, IP address or CIDR";
 }
 
 std::optional<std::string> check_topic_prefix(std::string_view text) {
@@ -153,8 +103,8 @@ std::optional<std::string> check_agent(std::string_view text) {
   if (text.empty() || text.size() > 128) {
     return quoted(text) + " must have 1 to 128 characters";
   }
-  const auto bad = std::find_if(text.begin(), text.end(),
-                                [](char c) { return !(is_alnum(c) || c == '.' || c == '_' || c == '-'); });
+  const auto bad =
+      std::find_if(text.begin(), text.end(), [](char c) { return !(is_alnum(c) || c == '.' || c == '_' || c == '-'); });
   if (bad != text.end()) {
     return quoted(text) + " may only contain letters, digits, '.', '_' and '-'";
   }
@@ -162,8 +112,7 @@ std::optional<std::string> check_agent(std::string_view text) {
 }
 
 std::optional<std::string> check_interface_name(std::string_view text) {
-  if (text.empty() || text.size() > 15 ||
-      std::any_of(text.begin(), text.end(), [](char c) {
+  if (text.empty() || text.size() > 15 || std::any_of(text.begin(), text.end(), [](char c) {
         return c == '/' || c == ':' || static_cast<unsigned char>(c) <= 0x20 || c == 0x7f;
       })) {
     return quoted(text) + " is not a valid interface name (1 to 15 characters, no '/', ':' or spaces)";
@@ -173,10 +122,81 @@ std::optional<std::string> check_interface_name(std::string_view text) {
 
 std::string agent_from_host_name(std::string_view host_name) {
   std::string agent(host_name.substr(0, 128));
-  std::replace_if(agent.begin(), agent.end(), [](char c) { return !(is_alnum(c) || c == '.' || c == '_' || c == '-'); },
-                  '-');
+  std::replace_if(
+      agent.begin(), agent.end(), [](char c) { return !(is_alnum(c) || c == '.' || c == '_' || c == '-'); }, '-');
   return agent.empty() ? std::string("netstab") : agent;
 }
+
+namespace {
+
+// The default port of a broker URL scheme; nothing for an unsupported one.
+std::optional<std::uint16_t> default_port(std::string_view scheme) {
+  if (scheme == "mqtt") return 1883;
+  if (scheme == "mqtts") return 8883;
+  if (scheme == "ws") return 80;
+  if (scheme == "wss") return 443;
+  return std::nullopt;
+}
+
+// The host and the port text of a URL's authority; `why` says what is wrong (to follow the quoted URL).
+struct authority_parts {
+  std::string_view host;
+  std::optional<std::string_view> port;
+  std::string why;
+};
+
+authority_parts bracketed_authority(std::string_view authority) {
+  authority_parts out;
+  const auto close = authority.find(']');
+  if (close == std::string_view::npos) {
+    out.why = " has an unterminated '[' in its host";
+    return out;
+  }
+  out.host = authority.substr(1, close - 1);
+  const std::string_view after = authority.substr(close + 1);
+  if (!after.empty() && after.front() != ':') {
+    out.why = " has text after ']' that is not a port";
+  } else if (!after.empty()) {
+    out.port = after.substr(1);
+  }
+  if (out.why.empty() && ip_literal_family(out.host) != core::ip_version::v6) {
+    out.why = " has \"[" + std::string(out.host) + "]\", which is not an IPv6 address";
+  }
+  return out;
+}
+
+authority_parts split_authority(std::string_view authority) {
+  if (!authority.empty() && authority.front() == '[') {
+    return bracketed_authority(authority);
+  }
+  authority_parts out;
+  if (std::count(authority.begin(), authority.end(), ':') > 1) {
+    out.why = " has an IPv6 address without brackets (write it as [address])";
+    return out;
+  }
+  const auto colon = authority.find(':');
+  out.host = authority.substr(0, colon);
+  if (colon != std::string_view::npos) {
+    out.port = authority.substr(colon + 1);
+  }
+  if (out.host.empty()) {
+    out.why = " has no host";
+  } else if (ip_literal_family(out.host) != core::ip_version::v4 && !is_host_name(out.host)) {
+    out.why = " has the invalid host \"" + std::string(out.host) + "\" (IPv6 addresses go in brackets)";
+  }
+  return out;
+}
+
+std::optional<std::uint16_t> parse_port(std::string_view port) {
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value < 1 || value > 65535) {
+    return std::nullopt;
+  }
+  return static_cast<std::uint16_t>(value);
+}
+
+}  // namespace
 
 broker_parse_result parse_broker_url(std::string_view text) {
   const auto fail = [&](const std::string& why) { return broker_parse_result{std::nullopt, quoted(text) + why}; };
@@ -188,17 +208,11 @@ broker_parse_result parse_broker_url(std::string_view text) {
   address.scheme = std::string(text.substr(0, scheme_end));
   std::transform(address.scheme.begin(), address.scheme.end(), address.scheme.begin(),
                  [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });
-  if (address.scheme == "mqtt") {
-    address.port = 1883;
-  } else if (address.scheme == "mqtts") {
-    address.port = 8883;
-  } else if (address.scheme == "ws") {
-    address.port = 80;
-  } else if (address.scheme == "wss") {
-    address.port = 443;
-  } else {
+  const auto scheme_port = default_port(address.scheme);
+  if (!scheme_port) {
     return fail(" has the unsupported scheme \"" + address.scheme + "\" (use mqtt://, mqtts://, ws:// or wss://)");
   }
+  address.port = *scheme_port;
   std::string_view rest = text.substr(scheme_end + 3);
   const auto path_start = rest.find('/');
   std::string_view authority = rest.substr(0, path_start);
@@ -214,52 +228,18 @@ broker_parse_result parse_broker_url(std::string_view text) {
   if (authority.find('@') != std::string_view::npos) {
     return fail(" contains user info; set mqtt.username and mqtt.password instead");
   }
-  std::string_view host;
-  std::string_view port;
-  bool has_port = false;
-  if (!authority.empty() && authority.front() == '[') {
-    const auto close = authority.find(']');
-    if (close == std::string_view::npos) {
-      return fail(" has an unterminated '[' in its host");
-    }
-    host = authority.substr(1, close - 1);
-    const std::string_view after = authority.substr(close + 1);
-    if (!after.empty() && after.front() != ':') {
-      return fail(" has text after ']' that is not a port");
-    }
-    if (!after.empty()) {
-      has_port = true;
-      port = after.substr(1);
-    }
-    if (ip_literal_family(host) != core::ip_version::v6) {
-      return fail(" has \"[" + std::string(host) + "]\", which is not an IPv6 address");
-    }
-  } else {
-    if (std::count(authority.begin(), authority.end(), ':') > 1) {
-      return fail(" has an IPv6 address without brackets (write it as [address])");
-    }
-    const auto colon = authority.find(':');
-    host = authority.substr(0, colon);
-    if (colon != std::string_view::npos) {
-      has_port = true;
-      port = authority.substr(colon + 1);
-    }
-    if (host.empty()) {
-      return fail(" has no host");
-    }
-    if (ip_literal_family(host) != core::ip_version::v4 && !is_host_name(host)) {
-      return fail(" has the invalid host \"" + std::string(host) + "\" (IPv6 addresses go in brackets)");
-    }
+  const authority_parts parts = split_authority(authority);
+  if (!parts.why.empty()) {
+    return fail(parts.why);
   }
-  if (has_port) {
-    unsigned value = 0;
-    const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-    if (port.empty() || ec != std::errc{} || end != port.data() + port.size() || value < 1 || value > 65535) {
-      return fail(" has the invalid port \"" + std::string(port) + "\" (1 to 65535)");
+  if (parts.port) {
+    const auto port = parse_port(*parts.port);
+    if (!port) {
+      return fail(" has the invalid port \"" + std::string(*parts.port) + "\" (1 to 65535)");
     }
-    address.port = static_cast<std::uint16_t>(value);
+    address.port = *port;
   }
-  address.host = std::string(host);
+  address.host = std::string(parts.host);
   return broker_parse_result{std::move(address), {}};
 }
 

@@ -7,6 +7,10 @@ namespace netstab::core {
 
 namespace {
 
+std::string below_min_text(std::int64_t interval_ms, std::int64_t min_interval_ms) {
+  return "interval_ms " + std::to_string(interval_ms) + " is below the minimum of " + std::to_string(min_interval_ms);
+}
+
 using json = nlohmann::json;
 
 std::string in_quotes(std::string_view s) {
@@ -121,14 +125,14 @@ class field_reader {
     auto v = integer("interval_ms", std::numeric_limits<std::int64_t>::min(), std::numeric_limits<std::int64_t>::max(),
                      required);
     if (!v) return std::nullopt;
+    // Compared as milliseconds: any int64 is a valid count of them, not every one a valid count of nanoseconds.
     if (*v < limits_.min_interval_ms) {
-      error_ = "interval_ms " + std::to_string(*v) + " is below the minimum of " +
-               std::to_string(limits_.min_interval_ms);
+      error_ = below_min_text(*v, limits_.min_interval_ms);
       return std::nullopt;
     }
     if (*v > limits_.max_interval_ms) {
-      error_ = "interval_ms " + std::to_string(*v) + " is above the maximum of " +
-               std::to_string(limits_.max_interval_ms);
+      error_ =
+          "interval_ms " + std::to_string(*v) + " is above the maximum of " + std::to_string(limits_.max_interval_ms);
       return std::nullopt;
     }
     return std::chrono::milliseconds(*v);
@@ -163,6 +167,40 @@ class field_reader {
     return it->get<bool>();
   }
 
+  std::optional<path_mode> path() {
+    if (failed()) return std::nullopt;
+    auto it = obj_.find("path");
+    if (it == obj_.end() || it->is_null()) return std::nullopt;
+    if (it->is_boolean()) return it->get<bool>() ? path_mode::on : path_mode::off;
+    if (it->is_string() && it->get_ref<const std::string&>() == "auto") return path_mode::automatic;
+    error_ = "field \"path\" must be \"auto\", true or false";
+    return std::nullopt;
+  }
+
+  // An optional short text field; `fallback` when absent.
+  std::string text(const char* key, std::string fallback) {
+    if (failed()) return fallback;
+    auto it = obj_.find(key);
+    if (it == obj_.end() || it->is_null()) return fallback;
+    if (!it->is_string() || it->get_ref<const std::string&>().size() > 64) {
+      error_ = "field " + in_quotes(key) + " must be a string of at most 64 bytes";
+      return fallback;
+    }
+    return it->get<std::string>();
+  }
+
+  std::optional<history_command> history() {
+    auto t = required_target();
+    if (!t) return std::nullopt;
+    history_command h;
+    h.target = std::move(*t);
+    h.from = text("from", h.from);
+    h.to = text("to", h.to);
+    h.step = text("step", h.step);
+    if (failed()) return std::nullopt;
+    return h;
+  }
+
   std::optional<target_request> request() {
     target_request r;
     auto t = required_target();
@@ -175,6 +213,7 @@ class field_reader {
     if (auto v = integer("tos", 0, 255)) r.tos = static_cast<int>(*v);
     r.family = family();
     r.publish_samples = boolean("publish_samples");
+    r.path = path();
     if (failed()) return std::nullopt;
     return r;
   }
@@ -189,6 +228,7 @@ std::optional<command> simple_command(std::string_view name) {
   if (name == "start") return start_command{};
   if (name == "stop") return stop_command{};
   if (name == "status") return status_command{};
+  if (name == "history_targets") return history_targets_command{};
   return std::nullopt;
 }
 
@@ -223,6 +263,8 @@ void parse_object(const json& obj, const command_limits& limits, parsed_command&
     if (auto req = r.request()) out.cmd = add_target_command{std::move(*req)};
   } else if (name == "remove_target") {
     if (auto t = r.required_target()) out.cmd = remove_target_command{std::move(*t)};
+  } else if (name == "history") {
+    if (auto h = r.history()) out.cmd = std::move(*h);
   } else if (name == "set_interval") {
     auto t = r.required_target();
     auto iv = r.interval(true);
@@ -237,9 +279,7 @@ void parse_object(const json& obj, const command_limits& limits, parsed_command&
 }  // namespace
 
 target_spec target_request::apply(const probe_settings& defaults) const {
-  target_spec spec;
-  spec.host = target;
-  spec.probe = defaults;
+  target_spec spec = make_target(target, defaults);
   if (interval) spec.probe.interval = *interval;
   if (timeout) spec.probe.timeout = *timeout;
   if (size) spec.probe.size = *size;
@@ -247,7 +287,14 @@ target_spec target_request::apply(const probe_settings& defaults) const {
   if (tos) spec.probe.tos = *tos;
   if (family) spec.probe.family = *family;
   if (publish_samples) spec.probe.publish_samples = *publish_samples;
+  if (path) spec.probe.path = *path;
   return spec;
+}
+
+std::optional<std::string> below_min_interval(nanos interval, std::int64_t min_interval_ms) {
+  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(interval).count();
+  if (ms >= min_interval_ms) return std::nullopt;
+  return below_min_text(ms, min_interval_ms);
 }
 
 std::string_view command_name(const command& c) {
@@ -259,6 +306,8 @@ std::string_view command_name(const command& c) {
     std::string_view operator()(const add_target_command&) const { return "add_target"; }
     std::string_view operator()(const remove_target_command&) const { return "remove_target"; }
     std::string_view operator()(const set_interval_command&) const { return "set_interval"; }
+    std::string_view operator()(const history_command&) const { return "history"; }
+    std::string_view operator()(const history_targets_command&) const { return "history_targets"; }
   };
   return std::visit(visitor{}, c);
 }

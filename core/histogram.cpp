@@ -7,7 +7,7 @@
 namespace netstab::core {
 namespace {
 
-constexpr std::uint32_t channel_stride = 1024;  // keys: channel * 1024 + bin
+constexpr std::uint32_t channel_stride = 1024;                 // keys: channel * 1024 + bin
 constexpr std::uint32_t exact_limit = 2 * histogram_sub_bins;  // values below are their own bin
 
 }  // namespace
@@ -63,7 +63,8 @@ std::vector<std::uint32_t>::const_iterator basic_sparse_histogram<B>::channel_be
   if (channel >= channels) {
     return entries_.end();
   }
-  return std::lower_bound(entries_.begin(), entries_.end(), packing<B>::make_entry(packing<B>::make_key(channel, 0), 0));
+  return std::lower_bound(entries_.begin(), entries_.end(),
+                          packing<B>::make_entry(packing<B>::make_key(channel, 0), 0));
 }
 
 template <unsigned B>
@@ -222,7 +223,6 @@ std::optional<double> basic_sparse_histogram<B>::percentile(unsigned channel, do
   const double j = static_cast<double>(k - before);
   return lower + (j - 0.5) / static_cast<double>(in_bin) * static_cast<double>(width);
 }
-
 
 template class basic_sparse_histogram<1>;
 template class basic_sparse_histogram<7>;

@@ -136,19 +136,29 @@ void read_payload_block(std::span<const std::byte> payload, decoded& d) {
 kind classify(family f, std::uint8_t type) {
   if (f == family::v4) {
     switch (type) {
-      case v4_echo_reply: return kind::echo_reply;
-      case v4_echo_request: return kind::echo_request;
-      case v4_dest_unreachable: return kind::dest_unreachable;
-      case v4_time_exceeded: return kind::time_exceeded;
-      default: return kind::other;
+      case v4_echo_reply:
+        return kind::echo_reply;
+      case v4_echo_request:
+        return kind::echo_request;
+      case v4_dest_unreachable:
+        return kind::dest_unreachable;
+      case v4_time_exceeded:
+        return kind::time_exceeded;
+      default:
+        return kind::other;
     }
   }
   switch (type) {
-    case v6_echo_reply: return kind::echo_reply;
-    case v6_echo_request: return kind::echo_request;
-    case v6_dest_unreachable: return kind::dest_unreachable;
-    case v6_time_exceeded: return kind::time_exceeded;
-    default: return kind::other;
+    case v6_echo_reply:
+      return kind::echo_reply;
+    case v6_echo_request:
+      return kind::echo_request;
+    case v6_dest_unreachable:
+      return kind::dest_unreachable;
+    case v6_time_exceeded:
+      return kind::time_exceeded;
+    default:
+      return kind::other;
   }
 }
 
@@ -172,12 +182,35 @@ void read_quote(family f, std::span<const std::byte> quote, decoded& d) {
   read_payload_block(payload, d);
 }
 
+// The one's-complement sum (folded to 16 bits) of big-endian words of data; a trailing odd byte is the high half
+// of a last word.
+std::uint16_t ones_sum(std::span<const std::byte> data, std::uint32_t initial) {
+  return static_cast<std::uint16_t>(~internet_checksum(data, initial) & 0xffffU);
+}
+
+// Writes the flow word so that seq16 plus the payload sums to `flow` (one's complement). The word is zero while
+// the sum X of the rest is taken, then set to flow - X, which one's-complement arithmetic computes as
+// flow + ~X; X + (flow + ~X) folds to flow for any flow other than 0.
+void write_flow_word(std::byte* message, std::size_t total, std::uint16_t flow) {
+  std::byte* word = message + header_size + flow_word_offset;
+  store_be16(word, 0);
+  const std::uint16_t rest =
+      ones_sum(std::span<const std::byte>(message + header_size, total - header_size), load_be16(message + 6));
+  const std::uint32_t sum = static_cast<std::uint32_t>(flow) + static_cast<std::uint16_t>(~rest);
+  store_be16(word, static_cast<std::uint16_t>((sum & 0xffffU) + (sum >> 16U)));
+}
+
 }  // namespace
 
-std::size_t encode_echo(family f, std::uint8_t type, const echo& e, std::size_t payload_size,
-                        std::span<std::byte> out, std::uint32_t v6_pseudo_sum) {
-  if (payload_size < payload_header_size || out.size() < header_size ||
-      payload_size > out.size() - header_size) {
+std::uint16_t flow_sum(std::uint32_t key) {
+  // A multiplicative hash spreads neighbouring slots over the range 1 .. 0xfffe.
+  const std::uint32_t h = key * 0x9e3779b1U;
+  return static_cast<std::uint16_t>(1U + ((h >> 16U) % 0xfffeU));
+}
+
+std::size_t encode_echo(family f, std::uint8_t type, const echo& e, std::size_t payload_size, std::span<std::byte> out,
+                        std::uint32_t v6_pseudo_sum) {
+  if (payload_size < payload_header_size || out.size() < header_size || payload_size > out.size() - header_size) {
     return 0;
   }
   const std::size_t total = header_size + payload_size;
@@ -195,6 +228,7 @@ std::size_t encode_echo(family f, std::uint8_t type, const echo& e, std::size_t 
   for (std::size_t i = payload_header_size; i < payload_size; ++i) {
     payload[i] = static_cast<std::byte>(i & 0xffU);
   }
+  if (e.flow != 0 && payload_size >= flow_payload_size) write_flow_word(p, total, e.flow);
   const auto message = std::span<const std::byte>(p, total);
   if (f == family::v4) {
     store_be16(p + 2, internet_checksum(message));

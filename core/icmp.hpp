@@ -4,10 +4,19 @@
 // request), and the internet checksum. Pure functions without state or allocation: any thread may call them.
 //
 // Wire layout of every netstab echo payload (all integers big-endian):
-//   magic "nsTB" (4) | cookie u64 (8) | token u32 (4) | seq32 u32 (4) | pattern bytes up to payload_size
+//   magic "nsTB" (4) | cookie u64 (8) | token u32 (4) | seq32 u32 (4) | [flow word u16 (2)] | pattern bytes
 // The cookie identifies the netstab process (so that several instances sharing a raw socket's traffic ignore
 // each other's replies), the token identifies the probe slot, and seq32 is the full per-target sequence whose
 // low 16 bits travel in the ICMP header.
+//
+// The flow word (when echo::flow is set and the payload has room for it: payload_size >= 22) keeps one flow
+// per target, as Paris traceroute does: load balancers that spread flows over equal-cost paths hash the first
+// bytes of the ICMP header (type, code, checksum), so probes whose checksum differs may take different paths
+// and a traced path would mix them. The word is chosen so that the one's-complement sum of the sequence field
+// and the whole payload equals echo::flow; the type, code and identifier are constant per socket (a datagram
+// socket's identifier is its port, written by the kernel), so the checksum is the same for every probe of the
+// target, whoever computes it. For ICMPv6 the pseudo header (addresses, length, next header) is constant per
+// destination and size too. Pattern bytes keep their value i & 0xff after the flow word.
 #include <array>
 #include <cstddef>
 #include <cstdint>
@@ -37,7 +46,18 @@ struct echo {
   std::uint64_t cookie = 0;
   std::uint32_t token = 0;
   std::uint32_t seq32 = 0;
+  // The one's-complement sum of seq16 and the payload, held constant by the flow word (see above); 0: no flow
+  // word, the pattern starts right after the block. Use flow_sum() for a valid value.
+  std::uint16_t flow = 0;
 };
+
+// Where the flow word sits in the payload, and the smallest payload with room for it.
+inline constexpr std::size_t flow_word_offset = payload_header_size;
+inline constexpr std::size_t flow_payload_size = payload_header_size + 2;
+
+// A flow sum for a key (a target's token without its path bit): never 0 (no flow word) nor 0xffff (the
+// one's-complement negative zero, which a sum of non-zero words never folds to).
+std::uint16_t flow_sum(std::uint32_t key);
 
 // Writes an ICMP echo request (type 8 for v4, 128 for v6; no IP header) with payload_size bytes of payload
 // (>= payload_header_size) into out: the netstab payload block, then the pattern byte i = i & 0xff (i counted
@@ -49,8 +69,8 @@ std::size_t encode_echo_request(family f, const echo& e, std::size_t payload_siz
 
 // Same, with an explicit type (echo request or echo reply) and, for v6, an optional checksum over the pseudo
 // header (pass the value of icmpv6_pseudo_header_sum; 0 means "leave the checksum 0"). Used by the netlab.
-std::size_t encode_echo(family f, std::uint8_t type, const echo& e, std::size_t payload_size,
-                        std::span<std::byte> out, std::uint32_t v6_pseudo_sum = 0);
+std::size_t encode_echo(family f, std::uint8_t type, const echo& e, std::size_t payload_size, std::span<std::byte> out,
+                        std::uint32_t v6_pseudo_sum = 0);
 
 enum class kind : std::uint8_t { echo_reply, echo_request, dest_unreachable, time_exceeded, other };
 

@@ -4,7 +4,10 @@
 // An incident opens when the target goes BAD or its RTO streak reaches the BAD
 // threshold, and closes when the status is no longer BAD and the streak is 0
 // (target_monitor decides; this type only keeps the record). While open, every
-// lost probe is counted and the duration follows the latest wall time seen.
+// lost probe is counted and the duration follows the latest wall time seen, so a
+// copy taken while open (the incident_start event, a published incident list)
+// holds the duration up to that moment: 0 at the start. Readers that show a
+// running duration compute now - start themselves.
 // probes_lost starts at the number of probes already lost in a row when the
 // incident opens (the streak that led to it), so an outage detected on its 4th
 // timeout reports 4 lost probes. worst stays BAD: incidents only exist at BAD.
@@ -43,6 +46,8 @@ class incident_log {
   incident close(wall_time end);
 
   const std::deque<incident>& incidents() const;
+  // The latest incident kept (the open one while one is open), for the owner to annotate; nullptr when none.
+  incident* latest() { return log_ && !log_->empty() ? &log_->back() : nullptr; }
   std::uint64_t opened_total() const { return next_id_ - 1; }
   std::size_t heap_bytes() const;
 

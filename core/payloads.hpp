@@ -24,26 +24,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/event.hpp"
+#include "core/json_text.hpp"
+#include "core/probe_budget.hpp"
 #include "core/sample.hpp"
 #include "core/stats_snapshot.hpp"
 #include "core/target.hpp"
 #include "core/time.hpp"
+#include "core/verdict.hpp"
 
 namespace netstab::core {
-
-// ---- formatting primitives (exposed for other hot builders and for tests) ----
-
-// Appends `s` as a JSON string literal with quotes: escapes '"', '\\', control
-// characters, DEL and '<', '>', '&' (as \u00XX, so a payload pasted into HTML
-// can't open a tag); invalid UTF-8 bytes become U+FFFD.
-void append_json_string(std::string& out, std::string_view s);
-// Appends a number with `decimals` fixed decimals ("12.300"); null when not finite.
-void append_fixed(std::string& out, double v, int decimals = 3);
-void append_uint(std::string& out, std::uint64_t v);
-void append_int(std::string& out, std::int64_t v);
-// RFC 3339 UTC with milliseconds: "2026-11-25T17:00:00.123Z" (truncated, not rounded).
-void append_rfc3339(std::string& out, wall_time t);
-std::string rfc3339(wall_time t);
 
 // ---- hot payloads ----
 
@@ -54,9 +44,10 @@ void append_sample_json(std::string& out, std::string_view target, std::string_v
 
 // {"target","address","ts","window_s","sent","received","lost","loss_pct","duplicates","late","rto",
 //  "rto_streak","rtt_ms":{last,min,avg,max,stddev,p50,p95,p99},"process_ms":{...},"jitter_ms",
-//  "jitter_rfc3550_ms","mos","status","reason"}
+//  "jitter_rfc3550_ms","mos","status","reason","fault":{...}}; "fault" (core::append_fault_json) only when f is
+// given: every target's primary window carries its verdict, extra windows do not.
 void append_stats_json(std::string& out, std::string_view target, std::string_view address, wall_time ts,
-                       const stats_snapshot& st, std::string_view type_field = {});
+                       const stats_snapshot& st, std::string_view type_field = {}, const fault* f = nullptr);
 
 // The digest: {"ts","interval_ms","count","targets":[stats,...]}, every target's latest primary-window statistics
 // (each entry exactly the .../stats payload). The entries are JSON objects built by append_stats_json earlier, so a
@@ -71,32 +62,6 @@ std::string incidents_json(std::string_view target, const std::vector<incident>&
                            std::string_view type_field = {});
 nlohmann::ordered_json incident_to_json(const incident& i);
 
-enum class event_type : std::uint8_t {
-  status_change,    // target, from, to, reason
-  incident_start,   // target, incident
-  incident_end,     // target, incident
-  target_added,     // target
-  target_removed,   // target
-  resolve_failed,   // target, error
-  address_changed,  // target, from, to (addresses)
-  started,
-  stopped,
-  config_reloaded,  // reason: what the reload changed and what waits for a restart
-  reload_failed,    // error: why the file was refused (the running configuration stays)
-};
-std::string_view to_string(event_type t);
-
-// One event; which fields are printed depends on `type` (see event_type).
-struct event {
-  event_type type = event_type::started;
-  wall_time ts{};
-  std::string target;
-  std::string from;    // status ("OK") for status_change, address for address_changed
-  std::string to;
-  std::string reason;  // status_change
-  std::string error;   // resolve_failed
-  std::optional<incident> inc;  // incident_start / incident_end
-};
 std::string event_json(const event& e, std::string_view type_field = {});
 
 // One target line of the state payload.
@@ -104,6 +69,24 @@ struct state_target {
   std::string target;
   std::string address;  // resolved address, empty (null) while unresolved
   probe_settings probe;
+  bool path = false;  // path monitoring is on for it
+};
+
+// Path monitoring as a whole, for the state message: the budget holds when peak_pps <= max_pps.
+struct path_summary {
+  std::size_t targets = 0;  // targets with path monitoring on
+  std::size_t hops = 0;     // routers monitored (each once, however many paths hold it)
+  std::uint64_t traces = 0;
+  budget_counters budget;
+};
+
+// The history store as the state message shows it (history.* settings; service/history/writer.hpp counts).
+struct history_state {
+  bool enabled = false;  // the file is open and written
+  bool paused = false;   // writes fail for lack of space; retrying
+  std::string path;
+  std::string error;  // why disabled or paused; empty otherwise
+  std::uint64_t rows_written = 0, rows_dropped = 0, queued_rows = 0;
 };
 
 struct agent_state {
@@ -115,6 +98,9 @@ struct agent_state {
   std::uint64_t mqtt_buffered = 0;
   std::uint64_t mqtt_dropped = 0;
   std::uint64_t mqtt_unconfirmed = 0;  // QoS 0 messages that may have been lost with a connection (upper bound)
+  std::optional<fault> agent_fault;    // the agent's own verdict
+  std::optional<path_summary> path;
+  std::optional<history_state> history;  // absent when history is off
 };
 std::string state_json(const agent_state& st);
 

@@ -28,17 +28,17 @@ std::string_view to_string(probe_status s);
 std::string_view to_string(rtt_clock c);
 
 struct sample {
-  std::uint32_t seq = 0;          // per-target sequence (the wire carries its low 16 bits)
+  std::uint32_t seq = 0;  // per-target sequence (the wire carries its low 16 bits)
   probe_status status = probe_status::ok;
-  mono_time sent_at{};            // monotonic time just before the send call
-  mono_time at{};                 // monotonic time the outcome was handled in the loop
-  wall_time wall{};               // wall-clock time of the outcome, for `ts`
-  std::optional<nanos> rtt;       // ICMP round trip (ok, late, duplicate)
-  std::optional<nanos> process;   // user-space latency: send call to reply handled
+  mono_time sent_at{};           // monotonic time just before the send call
+  mono_time at{};                // monotonic time the outcome was handled in the loop
+  wall_time wall{};              // wall-clock time of the outcome, for `ts`
+  std::optional<nanos> rtt;      // ICMP round trip (ok, late, duplicate)
+  std::optional<nanos> process;  // user-space latency: send call to reply handled
   rtt_clock clock = rtt_clock::none;
-  int ttl = -1;                   // TTL / hop limit of the reply, -1 when unknown
-  std::uint32_t size = 0;         // ICMP payload bytes
-  std::string error;              // text for unreachable/error, empty otherwise
+  int ttl = -1;            // TTL / hop limit of the reply, -1 when unknown
+  std::uint32_t size = 0;  // ICMP payload bytes
+  std::string error;       // text for unreachable/error, empty otherwise
 };
 
 // The round trip of one reply from the timestamps it has. Kernel packet timestamps are CLOCK_REALTIME (the

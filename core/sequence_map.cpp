@@ -116,7 +116,8 @@ void sequence_map::resize(std::size_t capacity) {
       if (r.state == probe_state::outstanding) ++outstanding_;
     }
   }
-  if (next_seq_ - first_outstanding_ > ring_.size()) first_outstanding_ = next_seq_ - static_cast<std::uint32_t>(ring_.size());
+  if (next_seq_ - first_outstanding_ > ring_.size())
+    first_outstanding_ = next_seq_ - static_cast<std::uint32_t>(ring_.size());
   advance_first();
 }
 

@@ -32,9 +32,9 @@ enum class probe_state : std::uint8_t { empty, outstanding, answered, timed_out,
 struct probe_record {
   std::uint32_t seq = 0;
   probe_state state = probe_state::empty;
-  mono_time sent_at{};             // monotonic clock just before the send call
-  mono_time deadline{};            // sent_at + timeout
-  wall_time user_tx{};             // realtime clock just before the send call
+  mono_time sent_at{};                 // monotonic clock just before the send call
+  mono_time deadline{};                // sent_at + timeout
+  wall_time user_tx{};                 // realtime clock just before the send call
   std::optional<wall_time> kernel_tx;  // kernel transmit timestamp, when the kernel gave one
 };
 

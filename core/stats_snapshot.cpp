@@ -4,9 +4,12 @@ namespace netstab::core {
 
 std::string_view to_string(health h) {
   switch (h) {
-    case health::ok: return "OK";
-    case health::warn: return "WARN";
-    case health::bad: return "BAD";
+    case health::ok:
+      return "OK";
+    case health::warn:
+      return "WARN";
+    case health::bad:
+      return "BAD";
   }
   return "BAD";
 }

@@ -18,8 +18,7 @@ void consider(rule_finding& f, status_rule rule, health level, double value, dou
     return;
   }
   const auto ratio = [](double v, double t) { return t > 0.0 ? v / t : v; };
-  if (rank(level) > rank(f.level) ||
-      (level == f.level && ratio(value, threshold) > ratio(f.value, f.threshold))) {
+  if (rank(level) > rank(f.level) || (level == f.level && ratio(value, threshold) > ratio(f.value, f.threshold))) {
     f = rule_finding{level, rule, value, threshold};
   }
 }
@@ -38,11 +37,21 @@ void check(rule_finding& f, status_rule rule, double value, double warn, double 
 std::size_t format_rule(const rule_finding& f, char* buf, std::size_t size) {
   int n = 0;
   switch (f.rule) {
-    case status_rule::none: n = std::snprintf(buf, size, "ok"); break;
-    case status_rule::rto_streak: n = std::snprintf(buf, size, "%.0f consecutive timeouts", f.value); break;
-    case status_rule::loss: n = std::snprintf(buf, size, "loss %.1f%% > %g%%", f.value, f.threshold); break;
-    case status_rule::rtt_p95: n = std::snprintf(buf, size, "p95 rtt %.1f ms > %g ms", f.value, f.threshold); break;
-    case status_rule::jitter: n = std::snprintf(buf, size, "jitter %.1f ms > %g ms", f.value, f.threshold); break;
+    case status_rule::none:
+      n = std::snprintf(buf, size, "ok");
+      break;
+    case status_rule::rto_streak:
+      n = std::snprintf(buf, size, "%.0f probes lost in a row", f.value);
+      break;
+    case status_rule::loss:
+      n = std::snprintf(buf, size, "loss %.1f%% > %g%%", f.value, f.threshold);
+      break;
+    case status_rule::rtt_p95:
+      n = std::snprintf(buf, size, "p95 rtt %.1f ms > %g ms", f.value, f.threshold);
+      break;
+    case status_rule::jitter:
+      n = std::snprintf(buf, size, "jitter %.1f ms > %g ms", f.value, f.threshold);
+      break;
   }
   if (n < 0) {
     return 0;
@@ -64,8 +73,7 @@ rule_finding worst_rule(const status_inputs& in, const status_thresholds& t, dou
   if (in.resolved >= t.min_samples) {
     check(f, status_rule::loss, in.loss_pct, t.loss_warn_pct * scale, t.loss_bad_pct * scale, at_or_above);
     if (in.rtt_p95_ms) {
-      check(f, status_rule::rtt_p95, *in.rtt_p95_ms, t.rtt_p95_warn_ms * scale, t.rtt_p95_bad_ms * scale,
-            at_or_above);
+      check(f, status_rule::rtt_p95, *in.rtt_p95_ms, t.rtt_p95_warn_ms * scale, t.rtt_p95_bad_ms * scale, at_or_above);
     }
     if (in.jitter_ms) {
       check(f, status_rule::jitter, *in.jitter_ms, t.jitter_warn_ms * scale, t.jitter_bad_ms * scale, at_or_above);

@@ -2,7 +2,8 @@
 // Health status of one target (OK / WARN / BAD) from window metrics, with hysteresis.
 //
 // Rules, each with a WARN and a BAD threshold: window loss %, window p95 RTT,
-// window jitter (IPDV mean) and the current RTO streak. A rule reaches a level
+// window jitter (IPDV mean) and the current streak of probes lost in a row
+// (timeouts, unreachable and errors alike: target_monitor). A rule reaches a level
 // when its value is above the threshold (the streak: at or above). Loss, p95 and
 // jitter apply only when the window resolved at least min_samples probes; the
 // streak applies always.
@@ -20,7 +21,7 @@
 //
 // The reason names the worst rule: the highest level reached, ties broken by the
 // largest value / threshold ratio ("loss 7.5% > 5%", "p95 rtt 312.4 ms > 250 ms",
-// "jitter 61.0 ms > 50 ms", "4 consecutive timeouts"); "ok" when OK; while held
+// "jitter 61.0 ms > 50 ms", "4 probes lost in a row"); "ok" when OK; while held
 // up by hysteresis, "recovering: loss 4.5% > 4%" (the hysteresis threshold) or
 // "recovering (1/3)" (calm evaluations so far). Text is only formatted while the
 // status is not OK, so a healthy target never formats or allocates here.
@@ -47,7 +48,7 @@ struct status_thresholds {
 
 // What one evaluation looks at.
 struct status_inputs {
-  std::uint64_t resolved = 0;          // received + lost in the window
+  std::uint64_t resolved = 0;  // received + lost in the window
   double loss_pct = 0.0;
   std::optional<double> rtt_p95_ms;
   std::optional<double> jitter_ms;
@@ -98,7 +99,7 @@ class status_tracker {
   std::string reason_ = "ok";
   std::string fault_;
   health level_ = health::ok;  // from metrics, with hysteresis
-  std::uint32_t calm_ = 0;      // consecutive calm evaluations at level_
+  std::uint32_t calm_ = 0;     // consecutive calm evaluations at level_
   bool faulted_ = false;
 };
 

@@ -18,8 +18,7 @@ constexpr unsigned channel(latency_series s) { return static_cast<unsigned>(s); 
 
 }  // namespace
 
-target_monitor::target_monitor(const monitor_config& cfg)
-    : status_(cfg.thresholds), incidents_(cfg.max_incidents) {
+target_monitor::target_monitor(const monitor_config& cfg) : status_(cfg.thresholds), incidents_(cfg.max_incidents) {
   windows_.reserve(1 + cfg.extra_windows.size());
   windows_.emplace_back(cfg.window, cfg.buckets);
   for (const nanos w : cfg.extra_windows) {
@@ -112,12 +111,12 @@ void target_monitor::emit_changes(health before, bool changed, wall_time wall, s
   const bool outage = status_.level() == health::bad || (streak_bad > 0 && streak_ >= streak_bad);
   if (!incidents_.is_open() && outage) {
     incident inc = incidents_.open(wall, status_.reason(), streak_);
-    out.push_back(monitor_event{monitor_event::kind::incident_start, before, status_.level(), status_.reason(),
-                                std::move(inc)});
+    out.push_back(
+        monitor_event{monitor_event::kind::incident_start, before, status_.level(), status_.reason(), std::move(inc)});
   } else if (incidents_.is_open() && status_.level() != health::bad && streak_ == 0) {
     incident inc = incidents_.close(wall);
-    out.push_back(monitor_event{monitor_event::kind::incident_end, before, status_.level(), status_.reason(),
-                                std::move(inc)});
+    out.push_back(
+        monitor_event{monitor_event::kind::incident_end, before, status_.level(), status_.reason(), std::move(inc)});
   }
 }
 

@@ -18,11 +18,8 @@
 // Outcomes go to the bucket of sample.at, sends to the bucket of on_sent's time.
 // "last" latencies are reported only while their sample is inside the window.
 //
-// Memory (memory_bytes(), measured by the TargetMonitor tests): a 60 s window
-// of 12 buckets at 1 Hz takes ~2.2 KB with RTTs of 20 +- 2 ms and ~3.3 KB when
-// every latency lands in its own histogram bin; a 1 h window at 100 Hz with
-// RTTs spread over 1 .. 1000 ms ~39 KB. The incident deque adds ~0.6 KB once the
-// target has had an incident.
+// Memory (memory_bytes()) follows the distinct latency values in the windows, not the number of samples; the
+// TargetMonitor tests bound it and docs/benchmarks.md has the measured sizes.
 //
 // Not thread-safe; one owner (the loop thread).
 #include <array>
@@ -80,6 +77,9 @@ class target_monitor {
   std::uint64_t rto_streak() const { return streak_; }
   const std::deque<incident>& incidents() const { return incidents_.incidents(); }  // oldest first, open last
   bool incident_open() const { return incidents_.is_open(); }
+  // The latest incident kept (the open one while one is open), for the owner to annotate with what the monitor
+  // does not know (incident::fault_json, incident::path); nullptr when none is kept.
+  incident* latest_incident() { return incidents_.latest(); }
 
   std::size_t memory_bytes() const;  // approximate heap + inline footprint, for the benchmark
 

@@ -5,8 +5,7 @@ namespace netstab::core {
 namespace {
 
 bool slug_safe(char c) {
-  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
-         c == '-';
+  return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
 }  // namespace
@@ -64,5 +63,7 @@ std::string topic_builder::stats(std::string_view target_slug, nanos window) con
 std::string topic_builder::incidents(std::string_view target_slug) const {
   return target_base(target_slug) + "/incidents";
 }
+
+std::string topic_builder::path(std::string_view target_slug) const { return target_base(target_slug) + "/path"; }
 
 }  // namespace netstab::core

@@ -3,15 +3,17 @@
 // strings from the base topic, the agent id and a target's slug. Callable from
 // any thread (no state).
 //
-//   <base>/<agent>/availability            retained, qos 1
-//   <base>/<agent>/state                   retained, qos 1
-//   <base>/<agent>/targets/<slug>/sample   not retained, qos 0
-//   <base>/<agent>/targets/<slug>/stats    retained, qos 1 (primary window)
+//   <base>/<agent>/availability            retained, QoS 1
+//   <base>/<agent>/state                   retained, mqtt.qos_other
+//   <base>/<agent>/digest                  retained (mqtt.retain_stats), mqtt.qos_stats
+//   <base>/<agent>/targets/<slug>/sample   not retained, mqtt.qos_sample
+//   <base>/<agent>/targets/<slug>/stats    retained (mqtt.retain_stats), mqtt.qos_stats (primary window)
 //   <base>/<agent>/targets/<slug>/stats/<window>
-//   <base>/<agent>/targets/<slug>/incidents
-//   <base>/<agent>/events                  not retained, qos 1
+//   <base>/<agent>/targets/<slug>/incidents  retained, mqtt.qos_other
+//   <base>/<agent>/targets/<slug>/path     retained, mqtt.qos_stats (path monitoring)
+//   <base>/<agent>/events                  not retained, mqtt.qos_other
 //   <base>/<agent>/cmd                     commands in
-//   <base>/<agent>/cmd/reply               replies out
+//   <base>/<agent>/cmd/reply               replies out, mqtt.qos_other
 #include <string>
 #include <string_view>
 
@@ -48,6 +50,7 @@ class topic_builder {
   std::string stats(std::string_view target_slug) const;
   std::string stats(std::string_view target_slug, nanos window) const;
   std::string incidents(std::string_view target_slug) const;
+  std::string path(std::string_view target_slug) const;  // the path and its hops (path monitoring)
 
  private:
   std::string prefix_;

@@ -262,7 +262,8 @@ void window_stats::fill(mono_time now, stats_snapshot& out) const {
     if (!all_inside) {
       for (const auto s : all_series) {
         const unsigned c = channel(s);
-        slots_.visit(static_cast<unsigned>(i) * 2 + c, [&](std::uint16_t bin, std::uint32_t n) { partial.add(c, bin, n); });
+        slots_.visit(static_cast<unsigned>(i) * 2 + c,
+                     [&](std::uint16_t bin, std::uint32_t n) { partial.add(c, bin, n); });
       }
     }
   }

@@ -205,8 +205,7 @@ TEST(Loader, RefusesHostileFilesNamingTheFileAndTheKey) {
   config_case("/dev/zero as the configuration", "/dev/zero", "it is a character device, not a regular file");
   config_case("a FIFO as the configuration", files.fifo_, "it is a FIFO, not a regular file");
   config_case("a directory as the configuration", files.directory_, "it is a directory, not a regular file");
-  config_case("a configuration of 16 MiB + 1 byte", files.config_over_limit_,
-              "it is larger than the limit of 16 MiB");
+  config_case("a configuration of 16 MiB + 1 byte", files.config_over_limit_, "it is larger than the limit of 16 MiB");
 
   const auto key_case = [&](const std::string& name, std::string_view key, const std::string& path,
                             const std::string& problem) {
@@ -217,10 +216,8 @@ TEST(Loader, RefusesHostileFilesNamingTheFileAndTheKey) {
                      config + ":2: mqtt." + std::string(key) + ": cannot read " + in_quotes(path) + ": " + problem});
   };
   key_case("a FIFO as password_file", "password_file", files.fifo_, "it is a FIFO, not a regular file");
-  key_case("/dev/zero as password_file", "password_file", "/dev/zero",
-           "it is a character device, not a regular file");
-  key_case("a directory as password_file", "password_file", files.directory_,
-           "it is a directory, not a regular file");
+  key_case("/dev/zero as password_file", "password_file", "/dev/zero", "it is a character device, not a regular file");
+  key_case("a directory as password_file", "password_file", files.directory_, "it is a directory, not a regular file");
   key_case("a password file of 64 KiB + 1 byte", "password_file", files.password_over_limit_,
            "it is larger than the limit of 64 KiB");
   key_case("a CA file of 1 MiB + 1 byte", "tls_ca_file", files.ca_over_limit_, "it is larger than the limit of 1 MiB");
@@ -232,9 +229,9 @@ TEST(Loader, RefusesHostileFilesNamingTheFileAndTheKey) {
   // The environment layer names its variable instead of file:line.
   load_request from_env = request_for("");
   from_env.env = {{"NETSTAB_MQTT_PASSWORD_FILE", files.fifo_}};
-  cases.push_back({"a FIFO as NETSTAB_MQTT_PASSWORD_FILE", from_env,
-                   "NETSTAB_MQTT_PASSWORD_FILE: cannot read " + in_quotes(files.fifo_) +
-                       ": it is a FIFO, not a regular file"});
+  cases.push_back(
+      {"a FIFO as NETSTAB_MQTT_PASSWORD_FILE", from_env,
+       "NETSTAB_MQTT_PASSWORD_FILE: cannot read " + in_quotes(files.fifo_) + ": it is a FIFO, not a regular file"});
   load_request cert_from_env = request_for("");
   cert_from_env.env = {{"NETSTAB_MQTT_TLS_CERT_FILE", files.ca_over_limit_},
                        {"NETSTAB_MQTT_TLS_KEY_FILE", files.ca_at_limit_}};

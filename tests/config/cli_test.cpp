@@ -36,10 +36,39 @@ std::string error_of(std::vector<std::string> args, const std::map<std::string, 
 TEST(Cli, ParsesEveryFlag) {
   const temp_dir dir;
   const std::string secret = dir.write("secret", "pw\n");
-  const cli_result r = run({"--target", "1.1.1.1", "--target", "example.org", "--interval", "250", "--timeout", "900",
-                            "--count", "3", "--json", "--size", "64", "--ttl", "12", "--tos", "16", "-6", "--source",
-                            "2001:db8::5", "--interface", "wlan0", "--broker", "mqtts://broker.lan", "--agent", "a1",
-                            "--username", "u", "--password-file", secret, "--no-samples", "--log-level", "warn"});
+  const cli_result r = run({"--target",
+                            "1.1.1.1",
+                            "--target",
+                            "example.org",
+                            "--interval",
+                            "250",
+                            "--timeout",
+                            "900",
+                            "--count",
+                            "3",
+                            "--json",
+                            "--size",
+                            "64",
+                            "--ttl",
+                            "12",
+                            "--tos",
+                            "16",
+                            "-6",
+                            "--source",
+                            "2001:db8::5",
+                            "--interface",
+                            "wlan0",
+                            "--broker",
+                            "mqtts://broker.lan",
+                            "--agent",
+                            "a1",
+                            "--username",
+                            "u",
+                            "--password-file",
+                            secret,
+                            "--no-samples",
+                            "--log-level",
+                            "warn"});
   ASSERT_FALSE(r.exit_now) << r.output;
   const settings& s = r.value;
   ASSERT_EQ(s.targets.size(), 2U);
@@ -53,7 +82,7 @@ TEST(Cli, ParsesEveryFlag) {
   EXPECT_EQ(s.probe.ttl, 12);
   EXPECT_EQ(s.probe.tos, 16);
   EXPECT_EQ(s.probe.family, core::ip_version::v6);
-  EXPECT_EQ(s.probe.source, "2001:db8::5");
+  EXPECT_EQ(s.probe.source, core::ip_address::parse("2001:db8::5"));
   EXPECT_EQ(s.probe.interface, "wlan0");
   EXPECT_EQ(s.mqtt.address->port, 8883);
   EXPECT_EQ(s.mqtt.agent, "a1");
@@ -137,13 +166,15 @@ TEST(Cli, HelpListsEveryFlagWithItsDefault) {
   const cli_result r = run({"--help"});
   EXPECT_TRUE(r.exit_now);
   EXPECT_EQ(r.exit_code, 0);
-  for (const std::string_view flag :
-       {"--config", "--target", "--interval", "--timeout", "--count", "--json", "--size", "--ttl", "--tos", "-4", "-6",
-        "--source", "--interface", "--broker", "--agent", "--username", "--password-file", "--no-samples",
-        "--log-level", "--print-config", "--version", "NETSTAB_"}) {
+  for (const std::string_view flag : {"--config",   "--target",        "--interval",   "--timeout",   "--count",
+                                      "--json",     "--size",          "--ttl",        "--tos",       "-4",
+                                      "-6",         "--source",        "--interface",  "--broker",    "--agent",
+                                      "--username", "--password-file", "--no-samples", "--log-level", "--print-config",
+                                      "--version",  "NETSTAB_"}) {
     EXPECT_NE(r.output.find(flag), std::string::npos) << flag << "\n" << r.output;
   }
-  for (const std::string_view default_value : {"--interval MS=1000", "--size BYTES=56", "--ttl N=64", "--log-level LEVEL=info"}) {
+  for (const std::string_view default_value :
+       {"--interval MS=1000", "--size BYTES=56", "--ttl N=64", "--log-level LEVEL=info"}) {
     EXPECT_NE(r.output.find(default_value), std::string::npos) << default_value << "\n" << r.output;
   }
 }
@@ -157,8 +188,7 @@ TEST(Cli, VersionPrintsTheVersion) {
 }
 
 TEST(Cli, PrintConfigMasksSecrets) {
-  const cli_result r =
-      run({"--print-config", "--broker", "mqtt://localhost"}, {{"NETSTAB_MQTT_PASSWORD", "hunter2"}});
+  const cli_result r = run({"--print-config", "--broker", "mqtt://localhost"}, {{"NETSTAB_MQTT_PASSWORD", "hunter2"}});
   EXPECT_TRUE(r.exit_now);
   EXPECT_EQ(r.exit_code, 0);
   EXPECT_NE(r.output.find("password = \"********\""), std::string::npos) << r.output;

@@ -12,9 +12,16 @@
 namespace netstab::config {
 namespace {
 
+// The allow/deny rules as configured.
+std::vector<std::string> rule_texts(const std::vector<core::access_rule>& rules) {
+  std::vector<std::string> out;
+  for (const auto& r : rules) out.push_back(r.text());
+  return out;
+}
+
 using namespace std::chrono_literals;
-using testing::fixture;
 using testing::error_of;
+using testing::fixture;
 using testing::temp_dir;
 
 settings load_text(const temp_dir& dir, std::string_view toml, environment env = {}) {
@@ -53,7 +60,8 @@ struct invalid_file_case {
 TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
   const std::vector<invalid_file_case> cases{
       {"[probe]\ninterval_ms = 0\n", "netstab.toml:2: probe.interval_ms: 0 is below the minimum of 1"},
-      {"[probe]\ninterval_ms = 3600001\n", "netstab.toml:2: probe.interval_ms: 3600001 is above the maximum of 3600000"},
+      {"[probe]\ninterval_ms = 3600001\n",
+       "netstab.toml:2: probe.interval_ms: 3600001 is above the maximum of 3600000"},
       {"[probe]\ninterval_ms = \"fast\"\n", "netstab.toml:2: probe.interval_ms: expected an integer, got a string"},
       {"[probe]\ntimeout_ms = 0\n", "netstab.toml:2: probe.timeout_ms: 0 is below the minimum of 1"},
       {"[probe]\ntimeout_ms = 60001\n", "netstab.toml:2: probe.timeout_ms: 60001 is above the maximum of 60000"},
@@ -68,13 +76,15 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[probe]\ninterface = \"eth0/1\"\n",
        "netstab.toml:2: probe.interface: \"eth0/1\" is not a valid interface name (1 to 15 characters, no '/', ':' or "
        "spaces)"},
-      {"[probe]\npublish_samples = \"yes\"\n", "netstab.toml:2: probe.publish_samples: expected a boolean, got a string"},
+      {"[probe]\npublish_samples = \"yes\"\n",
+       "netstab.toml:2: probe.publish_samples: expected a boolean, got a string"},
       {"[probe]\nresolve_interval_s = 5\n", "netstab.toml:2: probe.resolve_interval_s: 5 is below the minimum of 10"},
       {"[stats]\nwindow_s = 0\n", "netstab.toml:2: stats.window_s: 0 is below the minimum of 1"},
       {"[stats]\nextra_windows_s = [10,\n  0]\n", "netstab.toml:3: stats.extra_windows_s: 0 is below the minimum of 1"},
       {"[stats]\nextra_windows_s = 10\n",
        "netstab.toml:2: stats.extra_windows_s: expected an array of integers, got an integer"},
-      {"[stats]\nextra_windows_s = [10, \"x\"]\n", "netstab.toml:2: stats.extra_windows_s: expected an integer, got a string"},
+      {"[stats]\nextra_windows_s = [10, \"x\"]\n",
+       "netstab.toml:2: stats.extra_windows_s: expected an integer, got a string"},
       {"[stats]\nextra_windows_s = [10, 300, 10]\n", "netstab.toml:2: stats.extra_windows_s: 10 is listed twice"},
       {"[stats]\nbuckets = 1\n", "netstab.toml:2: stats.buckets: 1 is below the minimum of 2"},
       {"[stats]\nbuckets = 65\n", "netstab.toml:2: stats.buckets: 65 is above the maximum of 64"},
@@ -93,7 +103,8 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[output]\njson = 1\n", "netstab.toml:2: output.json: expected a boolean, got an integer"},
       {"[output]\ncount = -1\n", "netstab.toml:2: output.count: -1 is below the minimum of 0"},
       {"[mqtt]\nbroker = \"http://example.org\"\n",
-       "netstab.toml:2: mqtt.broker: \"http://example.org\" has the unsupported scheme \"http\" (use mqtt://, mqtts://, "
+       "netstab.toml:2: mqtt.broker: \"http://example.org\" has the unsupported scheme \"http\" (use mqtt://, "
+       "mqtts://, "
        "ws:// or wss://)"},
       {"[mqtt]\nbroker = \"example.org\"\n",
        "netstab.toml:2: mqtt.broker: \"example.org\" is not a URL (expected mqtt://, mqtts://, ws:// or wss:// "
@@ -133,8 +144,10 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[status]\nloss_bad_pct = 1.5\n", "netstab.toml:2: status.loss_bad_pct: 1.5 is below status.loss_warn_pct (2)"},
       {"[status]\nrtt_p95_warn_ms = 300\n",
        "netstab.toml:2: status.rtt_p95_warn_ms: 300 is above status.rtt_p95_bad_ms (250)"},
-      {"[status]\njitter_bad_ms = 10\n", "netstab.toml:2: status.jitter_bad_ms: 10 is below status.jitter_warn_ms (20)"},
-      {"[status]\nrto_streak_warn = 5\n", "netstab.toml:2: status.rto_streak_warn: 5 is above status.rto_streak_bad (4)"},
+      {"[status]\njitter_bad_ms = 10\n",
+       "netstab.toml:2: status.jitter_bad_ms: 10 is below status.jitter_warn_ms (20)"},
+      {"[status]\nrto_streak_warn = 5\n",
+       "netstab.toml:2: status.rto_streak_warn: 5 is above status.rto_streak_bad (4)"},
       {"[mqtt]\nreconnect_min_s = 100\n",
        "netstab.toml:2: mqtt.reconnect_min_s: 100 is above mqtt.reconnect_max_s (60)"},
       {"[mqtt]\ntls_cert_file = \"/etc/hostname\"\n",
@@ -142,7 +155,8 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[mqtt]\ntls_ca_file = \"/nonexistent/ca.pem\"\n",
        "netstab.toml:2: mqtt.tls_ca_file: cannot read \"/nonexistent/ca.pem\": No such file or directory"},
       // Targets.
-      {"targets = [\"exa mple.org\"]\n", "netstab.toml:1: targets[0]: \"exa mple.org\" is not a valid IP address or host name"},
+      {"targets = [\"exa mple.org\"]\n",
+       "netstab.toml:1: targets[0]: \"exa mple.org\" is not a valid IP address or host name"},
       {"targets = [\"1.2.3\"]\n", "netstab.toml:1: targets[0]: \"1.2.3\" is not a valid IP address or host name"},
       {"targets = [\"-bad.example\"]\n",
        "netstab.toml:1: targets[0]: \"-bad.example\" is not a valid IP address or host name"},
@@ -159,8 +173,10 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
        "netstab.toml:3: target[0].resolve_interval_s: cannot be set per target; set probe.resolve_interval_s instead"},
       {"[[target]]\nhost = \"1.1.1.1\"\nintervall_ms = 30\n",
        "netstab.toml:3: target[0].intervall_ms: unknown key; did you mean \"interval_ms\"?"},
-      {"[[target]]\nhost = \"1.1.1.1\"\ninterval_ms = 0\n", "netstab.toml:3: target[0].interval_ms: 0 is below the minimum of 1"},
-      {"targets = [{ host = \"1.1.1.1\", ttl = 300 }]\n", "netstab.toml:1: targets[0].ttl: 300 is above the maximum of 255"},
+      {"[[target]]\nhost = \"1.1.1.1\"\ninterval_ms = 0\n",
+       "netstab.toml:3: target[0].interval_ms: 0 is below the minimum of 1"},
+      {"targets = [{ host = \"1.1.1.1\", ttl = 300 }]\n",
+       "netstab.toml:1: targets[0].ttl: 300 is above the maximum of 255"},
       // Unknown keys and sections.
       {"[probe]\nintervall_ms = 5\n", "netstab.toml:2: probe.intervall_ms: unknown key; did you mean \"interval_ms\"?"},
       {"[probe]\nwindow_s = 5\n", "netstab.toml:2: probe.window_s: unknown key; did you mean \"stats.window_s\"?"},
@@ -258,7 +274,7 @@ ttl = 10
   EXPECT_EQ(s.probe.timeout, 800ms);
   EXPECT_EQ(s.probe.size, 100U);
   EXPECT_EQ(s.probe.tos, 184);
-  EXPECT_EQ(s.probe.source, "192.0.2.10");
+  EXPECT_EQ(s.probe.source, core::ip_address::parse("192.0.2.10"));
   EXPECT_EQ(s.probe.interface, "eth0");
   EXPECT_FALSE(s.probe.publish_samples);
   EXPECT_EQ(s.resolve_interval, 60s);
@@ -286,7 +302,7 @@ ttl = 10
   EXPECT_EQ(s.mqtt.qos_sample, 1);
   EXPECT_FALSE(s.mqtt.retain_stats);
   EXPECT_EQ(s.mqtt.reconnect_max, 120s);
-  EXPECT_EQ(s.control.allow, (std::vector<std::string>{"10.0.0.0/8", "example.org"}));
+  EXPECT_EQ(rule_texts(s.control.allow), (std::vector<std::string>{"10.0.0.0/8", "example.org"}));
   EXPECT_TRUE(s.control.allow_loopback);
   EXPECT_FALSE(s.discovery.enabled);
   EXPECT_EQ(s.discovery.prefix, "ha");
@@ -382,8 +398,7 @@ TEST(Loader, RefusesInvalidEnvironmentValuesNamingTheVariable) {
        "wss://)"},
       {"NETSTAB_LOG_LEVEL", "loud",
        "NETSTAB_LOG_LEVEL: \"loud\" is not one of \"trace\", \"debug\", \"info\", \"warn\", \"error\", \"off\""},
-      {"NETSTAB_TARGETS", "1.1.1.1,bad host",
-       "NETSTAB_TARGETS: \"bad host\" is not a valid IP address or host name"},
+      {"NETSTAB_TARGETS", "1.1.1.1,bad host", "NETSTAB_TARGETS: \"bad host\" is not a valid IP address or host name"},
       {"NETSTAB_TARGETS", "1.1.1.1,1.1.1.1", "NETSTAB_TARGETS: duplicate target \"1.1.1.1\""},
       {"NETSTAB_CONTROL_DENY", "10.0.0.0/8,::1/129",
        "NETSTAB_CONTROL_DENY: \"::1/129\" is not a valid host name, IP address or CIDR"},
@@ -419,7 +434,7 @@ TEST(Loader, ParsesEnvironmentValues) {
   EXPECT_FALSE(s.probe.publish_samples);
   EXPECT_EQ(s.stats.extra_windows, (std::vector<std::chrono::seconds>{10s, 300s, 3600s}));
   EXPECT_DOUBLE_EQ(s.status.loss_warn_pct, 0.5);
-  EXPECT_EQ(s.control.allow, (std::vector<std::string>{"10.0.0.0/8", "example.org"}));
+  EXPECT_EQ(rule_texts(s.control.allow), (std::vector<std::string>{"10.0.0.0/8", "example.org"}));
   EXPECT_TRUE(s.control.deny.empty());
   ASSERT_EQ(s.targets.size(), 2U);
   EXPECT_EQ(s.targets[0].host, "1.1.1.1");
@@ -509,10 +524,9 @@ TEST(Loader, ReportsTheProblemsOfTheFixtureWithTypos) {
   load_request request;
   request.config_file = fixture("typos.toml");
   const std::string path = request.config_file;
-  EXPECT_EQ(error_of(request),
-            path + ":4: probe.intervall_ms: unknown key; did you mean \"interval_ms\"?\n" +
-            path + ":7: stats.windows_s: unknown key; did you mean \"window_s\"?\n" +
-            path + ":10: mqtt.brokr: unknown key; did you mean \"broker\"?");
+  EXPECT_EQ(error_of(request), path + ":4: probe.intervall_ms: unknown key; did you mean \"interval_ms\"?\n" + path +
+                                   ":7: stats.windows_s: unknown key; did you mean \"window_s\"?\n" + path +
+                                   ":10: mqtt.brokr: unknown key; did you mean \"broker\"?");
 }
 
 }  // namespace

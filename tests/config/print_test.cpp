@@ -56,8 +56,8 @@ level = "trace"
 
 TEST(Print, TargetsWithoutOverridesUseTheShortForm) {
   settings s;
-  s.targets.push_back({"1.1.1.1", s.probe});
-  s.targets.push_back({"example.org", s.probe});
+  s.targets.push_back(core::make_target("1.1.1.1", s.probe));
+  s.targets.push_back(core::make_target("example.org", s.probe));
   const std::string printed = to_toml(s);
   EXPECT_NE(printed.find("targets = [\"1.1.1.1\", \"example.org\"]\n"), std::string::npos) << printed;
   EXPECT_EQ(printed.find("[[target]]"), std::string::npos) << printed;

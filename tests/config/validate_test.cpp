@@ -67,9 +67,9 @@ TEST(Validate, IpLiteralFamilyAndCanonicalForm) {
 
 TEST(Validate, HostsAndCidrs) {
   const std::vector<host_case> cases{
-      {"10.0.0.0/8", true},  {"0.0.0.0/0", true},    {"2001:db8::/32", true}, {"::/0", true},
-      {"192.0.2.1", true},   {"example.org", true},  {"10.0.0.0/33", false},  {"2001:db8::/129", false},
-      {"10.0.0.0/", false},  {"10.0.0.0/x", false},  {"example.org/8", false}, {"10.0.0.0/8/8", false},
+      {"10.0.0.0/8", true},      {"0.0.0.0/0", true},   {"2001:db8::/32", true},  {"::/0", true},
+      {"192.0.2.1", true},       {"example.org", true}, {"10.0.0.0/33", false},   {"2001:db8::/129", false},
+      {"10.0.0.0/", false},      {"10.0.0.0/x", false}, {"example.org/8", false}, {"10.0.0.0/8/8", false},
       {"fe80::%eth0/64", false},
   };
   for (const auto& c : cases) {
@@ -146,8 +146,10 @@ struct bad_broker_case {
 
 TEST(Validate, RefusesBadBrokerUrls) {
   const std::vector<bad_broker_case> cases{
-      {"localhost:1883", "\"localhost:1883\" is not a URL (expected mqtt://, mqtts://, ws:// or wss:// followed by a host)"},
-      {"tcp://localhost", "\"tcp://localhost\" has the unsupported scheme \"tcp\" (use mqtt://, mqtts://, ws:// or wss://)"},
+      {"localhost:1883",
+       "\"localhost:1883\" is not a URL (expected mqtt://, mqtts://, ws:// or wss:// followed by a host)"},
+      {"tcp://localhost",
+       "\"tcp://localhost\" has the unsupported scheme \"tcp\" (use mqtt://, mqtts://, ws:// or wss://)"},
       {"mqtt://", "\"mqtt://\" has no host"},
       {"mqtt://:1883", "\"mqtt://:1883\" has no host"},
       {"mqtt://host:", "\"mqtt://host:\" has the invalid port \"\" (1 to 65535)"},

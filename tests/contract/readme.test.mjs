@@ -35,6 +35,7 @@ function readmeExamples() {
 
 const kindToSchema = {
   sample: 'sample', stats: 'stats', incidents: 'incidents', events: 'event', state: 'state', digest: 'digest',
+  path: 'path',
 };
 
 // An ajv instance holding every schema, so that one may refer to another (the digest's entries are stats payloads).

@@ -52,12 +52,13 @@ TEST(ParseCommand, AddTargetWithAllSettings) {
 
   probe_settings defaults;
   defaults.interval = 2s;
-  defaults.source = "10.0.0.1";
+  defaults.source = ip_address::parse("10.0.0.1");
   const target_spec spec = req.apply(defaults);
   EXPECT_EQ(spec.host, "1.1.1.1");
   EXPECT_EQ(spec.probe.interval, nanos(500ms));
   EXPECT_EQ(spec.probe.ttl, 32);
-  EXPECT_EQ(spec.probe.source, "10.0.0.1");
+  EXPECT_EQ(spec.probe.source, ip_address::parse("10.0.0.1"));
+  EXPECT_EQ(spec.literal, ip_address::parse("1.1.1.1"));
   EXPECT_FALSE(spec.probe.publish_samples);
 }
 
@@ -129,6 +130,11 @@ TEST(ParseCommand, RejectsBadInputWithAClearError) {
       {R"({"cmd":"add_target","target":"h","interval_ms":-1})", "interval_ms -1 is below the minimum of 100"},
       {R"({"cmd":"add_target","target":"h","interval_ms":99999999999})",
        "interval_ms 99999999999 is above the maximum of 86400000"},
+      // The extremes of JSON integers (found by the fuzzer: converting them to nanoseconds overflowed).
+      {R"({"cmd":"add_target","target":"h","interval_ms":18446744073709551615})",
+       "interval_ms 9223372036854775807 is above the maximum of 86400000"},
+      {R"({"cmd":"add_target","target":"h","interval_ms":-9223372036854775808})",
+       "interval_ms -9223372036854775808 is below the minimum of 100"},
       {R"({"cmd":"add_target","target":"h","interval_ms":1e300})", "field \"interval_ms\" must be an integer"},
       {R"({"cmd":"add_target","target":"h","ttl":0})", "field \"ttl\" must be between 1 and 255 (got 0)"},
       {R"({"cmd":"add_target","target":"h","ttl":256})", "field \"ttl\" must be between 1 and 255 (got 256)"},
@@ -136,7 +142,8 @@ TEST(ParseCommand, RejectsBadInputWithAClearError) {
       {R"({"cmd":"add_target","target":"h","size":8})", "field \"size\" must be between 24 and 65000 (got 8)"},
       {R"({"cmd":"add_target","target":"h","timeout_ms":0})",
        "field \"timeout_ms\" must be between 1 and 60000 (got 0)"},
-      {R"({"cmd":"add_target","target":"h","ip_version":"5"})", "field \"ip_version\" must be \"auto\", \"4\" or \"6\""},
+      {R"({"cmd":"add_target","target":"h","ip_version":"5"})",
+       "field \"ip_version\" must be \"auto\", \"4\" or \"6\""},
       {R"({"cmd":"add_target","target":"h","publish_samples":"yes"})",
        "field \"publish_samples\" must be true or false"},
       {R"({"cmd":"set_interval","target":"h"})", "missing field \"interval_ms\""},
@@ -174,7 +181,9 @@ TEST(ParseCommand, DeepNestingAndUnicodeDoNotThrow) {
   EXPECT_FALSE(parse_command(unbalanced).ok());
   const auto p = parse_command(R"({"cmd":"add_target","target":"bücher.example","id":"\u00e9\ud83d\ude00"})");
   ASSERT_TRUE(p.ok()) << p.error;
-  EXPECT_EQ(std::get<add_target_command>(*p.cmd).request.target, "b\xc3\xbc" "cher.example");
+  EXPECT_EQ(std::get<add_target_command>(*p.cmd).request.target,
+            "b\xc3\xbc"
+            "cher.example");
   EXPECT_EQ(p.id, "\xc3\xa9\xf0\x9f\x98\x80");
   // A lone surrogate escape is invalid JSON, not a crash.
   EXPECT_FALSE(parse_command(R"({"cmd":"start","id":"\ud800"})").ok());

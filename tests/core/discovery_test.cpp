@@ -6,6 +6,7 @@
 #include <regex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <variant>
 
 #include <nlohmann/json.hpp>
@@ -44,6 +45,16 @@ std::string render(std::string tmpl, std::string_view placeholder, const std::st
   return tmpl;
 }
 
+// The text as a Jinja string literal in single quotes. Built by appending: `"'" + std::string{...}` inlines
+// std::string::insert, where GCC 12 at -O3 reports a false -Werror=restrict (a known bug of that compiler),
+// and the release preset builds the tests with -O3 -Werror.
+std::string single_quoted(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 2);
+  out.append(1, '\'').append(text).append(1, '\'');
+  return out;
+}
+
 TEST(Discovery, TopicUsesPrefixAndEscapedAgent) {
   EXPECT_EQ(discovery_topic("homeassistant", "host1"), "homeassistant/device/netstab_host1/config");
   EXPECT_EQ(discovery_topic("ha", "host1.lan"), "ha/device/netstab_host1_2elan/config");
@@ -59,9 +70,9 @@ TEST(Discovery, IdEscapingIsSafeAndInjective) {
     std::string_view in;
     std::string_view out;
   };
-  const row rows[] = {{"host-1", "host-1"},     {"1.1.1.1", "1_2e1_2e1_2e1"}, {"a_b", "a__b"},
-                      {"a.b", "a_2eb"},         {"fe80::1%eth0", "fe80_3a_3a1_25eth0"},
-                      {"", ""},                 {"\xc3\xa9", "_c3_a9"}};
+  const row rows[] = {{"host-1", "host-1"},  {"1.1.1.1", "1_2e1_2e1_2e1"},           {"a_b", "a__b"},
+                      {"a.b", "a_2eb"},      {"fe80::1%eth0", "fe80_3a_3a1_25eth0"}, {"", ""},
+                      {"\xc3\xa9", "_c3_a9"}};
   for (const auto& r : rows) {
     EXPECT_EQ(discovery_id(r.in), r.out) << r.in;
   }
@@ -74,6 +85,24 @@ TEST(Discovery, IdEscapingIsSafeAndInjective) {
 
 TEST(Discovery, DeviceAndOrigin) {
   const auto p = payload_of(sample_input());
+  // The keys HA's device discovery schema accepts at the top level (DEVICE_DISCOVERY_SCHEMA in HA's
+  // mqtt/schemas.py refuses any other): device, origin, components and the shared options.
+  const std::set<std::string> allowed = {"dev",
+                                         "o",
+                                         "cmps",
+                                         "availability_topic",
+                                         "availability",
+                                         "availability_mode",
+                                         "availability_template",
+                                         "payload_available",
+                                         "payload_not_available",
+                                         "state_topic",
+                                         "command_topic",
+                                         "qos",
+                                         "encoding"};
+  for (const auto& [key, value] : p.items()) {
+    EXPECT_TRUE(allowed.contains(key)) << key;
+  }
   ASSERT_TRUE(p.contains("dev"));
   EXPECT_EQ(p["dev"]["identifiers"], json::array({"netstab_host1.lan"}));
   EXPECT_EQ(p["dev"]["name"], "netstab host1.lan");
@@ -87,18 +116,34 @@ TEST(Discovery, DeviceAndOrigin) {
 
 TEST(Discovery, ComponentsPerTargetAndAgent) {
   const auto cmps = payload_of(sample_input())["cmps"];
-  // 4 agent entities + 8 per target.
-  EXPECT_EQ(cmps.size(), 4U + 8U * 3U);
+  // 5 agent entities + 9 per target.
+  EXPECT_EQ(cmps.size(), 5U + 9U * 3U);
   std::map<std::string, int> platforms;
   for (const auto& [key, c] : cmps.items()) {
     platforms[c["p"].get<std::string>()]++;
   }
-  EXPECT_EQ(platforms["sensor"], 6 * 3);
+  EXPECT_EQ(platforms["sensor"], 7 * 3 + 1);
   EXPECT_EQ(platforms["binary_sensor"], 3);
   EXPECT_EQ(platforms["number"], 3);
   EXPECT_EQ(platforms["switch"], 1);
   EXPECT_EQ(platforms["button"], 2);
   EXPECT_EQ(platforms["text"], 1);
+}
+
+// Availability and QoS are shared options at device level, which HA merges into every component.
+TEST(Discovery, AvailabilityAndQosAreSharedAtDeviceLevel) {
+  const auto in = sample_input();
+  const auto p = payload_of(in);
+  const topic_builder topics(in.base_topic, in.agent);
+  EXPECT_EQ(p["availability_topic"], topics.availability());
+  EXPECT_EQ(p["payload_available"], "online");
+  EXPECT_EQ(p["payload_not_available"], "offline");
+  EXPECT_EQ(p["qos"], 1);
+  for (const auto& [key, c] : p["cmps"].items()) {
+    for (const char* option : {"availability_topic", "payload_available", "payload_not_available", "qos"}) {
+      EXPECT_FALSE(c.contains(option)) << key << " repeats " << option;
+    }
+  }
 }
 
 // Home Assistant's rules for each platform, checked on every component.
@@ -115,12 +160,9 @@ TEST(Discovery, EveryComponentFollowsHomeAssistantRules) {
     published.insert(topics.incidents(slug(t)));
   }
   const std::map<std::string, std::vector<std::string>> required = {
-      {"sensor", {"state_topic"}},
-      {"binary_sensor", {"state_topic"}},
-      {"switch", {"command_topic"}},
-      {"button", {"command_topic"}},
-      {"text", {"command_topic"}},
-      {"number", {"command_topic", "min", "max", "step"}},
+      {"sensor", {"state_topic"}},   {"binary_sensor", {"state_topic"}},
+      {"switch", {"command_topic"}}, {"button", {"command_topic"}},
+      {"text", {"command_topic"}},   {"number", {"command_topic", "min", "max", "step"}},
   };
   const std::regex id_re("^[A-Za-z0-9_-]+$");
   std::set<std::string> unique_ids;
@@ -141,10 +183,6 @@ TEST(Discovery, EveryComponentFollowsHomeAssistantRules) {
     EXPECT_EQ(uid.rfind("netstab_host1_2elan_", 0), 0U) << uid;
     EXPECT_TRUE(c["name"].is_string());
 
-    EXPECT_EQ(c["availability_topic"], topics.availability());
-    EXPECT_EQ(c["payload_available"], "online");
-    EXPECT_EQ(c["payload_not_available"], "offline");
-
     for (const auto& [option, value] : c.items()) {
       if (option == "command_topic") {
         EXPECT_EQ(value, topics.command());
@@ -154,6 +192,12 @@ TEST(Discovery, EveryComponentFollowsHomeAssistantRules) {
     }
     if (c.contains("state_topic")) {
       EXPECT_TRUE(c.contains("value_template")) << "every netstab state topic carries JSON";
+    }
+    // A payload that is not JSON (the empty one of a cleared retained topic) leaves value_json undefined: every
+    // template that reads it tests that (the e2e test renders them all with Jinja, against such payloads too).
+    for (const char* option : {"value_template", "json_attributes_template"}) {
+      if (!c.contains(option)) continue;
+      EXPECT_NE(c[option].get<std::string>().find("value_json is defined"), std::string::npos) << option;
     }
     if (platform == "sensor" && c.value("device_class", "") == "enum") {
       // HA rejects enum sensors with a unit or a state class.
@@ -183,9 +227,11 @@ TEST(Discovery, TargetSensorsReadTheStatsTopic) {
     std::string unit;
   };
   const row rows[] = {
-      {"rtt", "{{ value_json.rtt_ms.avg }}", "ms"},        {"process", "{{ value_json.process_ms.avg }}", "ms"},
-      {"loss", "{{ value_json.loss_pct }}", "%"},          {"jitter", "{{ value_json.jitter_ms }}", "ms"},
-      {"mos", "{{ value_json.mos }}", ""},
+      {"rtt", "{{ value_json.rtt_ms.avg if value_json is defined else None }}", "ms"},
+      {"process", "{{ value_json.process_ms.avg if value_json is defined else None }}", "ms"},
+      {"loss", "{{ value_json.loss_pct if value_json is defined else None }}", "%"},
+      {"jitter", "{{ value_json.jitter_ms if value_json is defined else None }}", "ms"},
+      {"mos", "{{ value_json.mos if value_json is defined else None }}", ""},
   };
   for (const auto& r : rows) {
     SCOPED_TRACE(r.entity);
@@ -204,6 +250,39 @@ TEST(Discovery, TargetSensorsReadTheStatsTopic) {
   EXPECT_EQ(connected["device_class"], "connectivity");
   EXPECT_EQ(connected["state_topic"], stats);
   EXPECT_NE(connected["value_template"].get<std::string>().find("'BAD'"), std::string::npos);
+}
+
+TEST(Discovery, FaultSensorsPerTargetAndPerAgent) {
+  const auto in = sample_input();
+  const auto cmps = payload_of(in)["cmps"];
+  const topic_builder topics(in.base_topic, in.agent);
+  const json segments = json::array({"ok", "host", "lan", "isp", "upstream", "remote", "unknown"});
+  struct row {
+    std::string key, topic, name;
+  };
+  const row rows[] = {
+      {"fault", topics.state(), "Fault"},
+      {"t_1_2e1_2e1_2e1_fault", topics.stats("1.1.1.1"), "1.1.1.1 fault"},
+      {"t_example_2ecom_fault", topics.stats("example.com"), "example.com fault"},
+  };
+  for (const auto& r : rows) {
+    SCOPED_TRACE(r.key);
+    const auto& c = cmps.at(r.key);
+    EXPECT_EQ(c["p"], "sensor");
+    EXPECT_EQ(c["name"], r.name);
+    EXPECT_EQ(c["device_class"], "enum");
+    EXPECT_EQ(c["options"], segments);
+    EXPECT_EQ(c["state_topic"], r.topic);
+    EXPECT_EQ(c["json_attributes_topic"], r.topic);
+    // The segment is the state; an older agent's payload without "fault" leaves the sensor unknown.
+    EXPECT_NE(c["value_template"].get<std::string>().find("value_json.fault is mapping"), std::string::npos);
+    EXPECT_NE(c["value_template"].get<std::string>().find("value_json.fault.segment"), std::string::npos);
+    EXPECT_NE(c["json_attributes_template"].get<std::string>().find("value_json.fault | tojson"), std::string::npos);
+  }
+  // Sensors stay without commands, the agent's fault included.
+  auto without = sample_input();
+  without.commands = false;
+  EXPECT_TRUE(payload_of(without)["cmps"].contains("fault"));
 }
 
 TEST(Discovery, SwitchAndButtonPayloadsAreCommands) {
@@ -240,6 +319,8 @@ TEST(Discovery, TextSendsSetTargetEvenForAwkwardInput) {
     EXPECT_EQ(cmd->request.target, value);
   }
   EXPECT_EQ(text["max"], command_limits{}.max_target_length);
+  // The state is '' while there are no targets, and HA raises for a state shorter than min: min stays at 0.
+  EXPECT_FALSE(text.contains("min"));
 }
 
 TEST(Discovery, NumberSendsSetIntervalForItsTarget) {
@@ -251,7 +332,7 @@ TEST(Discovery, NumberSendsSetIntervalForItsTarget) {
     const auto& number = cmps.at("t_" + discovery_id(target) + "_interval");
     EXPECT_EQ(number["min"], limits.min_interval_ms);
     EXPECT_EQ(number["max"], limits.max_interval_ms);
-    EXPECT_NE(number["value_template"].get<std::string>().find("'" + slug(target) + "'"), std::string::npos);
+    EXPECT_NE(number["value_template"].get<std::string>().find(single_quoted(slug(target))), std::string::npos);
     const auto sent = render(number["command_template"].get<std::string>(), "{{ value | int }}", "2000");
     const auto parsed = parse_command(sent);
     ASSERT_TRUE(parsed.ok()) << sent << ": " << parsed.error;
@@ -275,7 +356,7 @@ TEST(Discovery, RemovedTargetsLeavePlatformOnlyEntries) {
   in.targets = {"1.1.1.1"};
   in.removed_targets = {"8.8.8.8", "1.1.1.1"};
   const auto cmps = payload_of(in)["cmps"];
-  EXPECT_EQ(cmps.size(), 4U + 8U + 8U);
+  EXPECT_EQ(cmps.size(), 5U + 9U + 9U);
   int stubs = 0;
   for (const auto& [key, c] : cmps.items()) {
     if (key.starts_with("t_8_2e8_2e8_2e8_")) {
@@ -284,8 +365,9 @@ TEST(Discovery, RemovedTargetsLeavePlatformOnlyEntries) {
       ++stubs;
     }
   }
-  EXPECT_EQ(stubs, 8);
+  EXPECT_EQ(stubs, 9);
   EXPECT_EQ(cmps.at("t_8_2e8_2e8_2e8_connected")["p"], "binary_sensor");
+  EXPECT_EQ(cmps.at("t_8_2e8_2e8_2e8_fault")["p"], "sensor");
   EXPECT_EQ(cmps.at("t_8_2e8_2e8_2e8_interval")["p"], "number");
   // A target still configured keeps its full entity even when listed as removed.
   EXPECT_TRUE(cmps.at("t_1_2e1_2e1_2e1_rtt").contains("state_topic"));
@@ -295,7 +377,7 @@ TEST(Discovery, WithoutCommandsOnlySensorsRemain) {
   auto in = sample_input();
   in.commands = false;
   auto cmps = payload_of(in)["cmps"];
-  EXPECT_EQ(cmps.size(), 7U * 3U);
+  EXPECT_EQ(cmps.size(), 8U * 3U + 1U);
   for (const auto& [key, c] : cmps.items()) {
     SCOPED_TRACE(key);
     EXPECT_FALSE(c.contains("command_topic"));
@@ -306,10 +388,14 @@ TEST(Discovery, WithoutCommandsOnlySensorsRemain) {
   // With removals, HA is told to delete the command entities an earlier run announced.
   in.remove_command_entities = true;
   cmps = payload_of(in)["cmps"];
-  EXPECT_EQ(cmps.size(), 7U * 3U + 4U + 3U);
+  EXPECT_EQ(cmps.size(), 8U * 3U + 1U + 4U + 3U);
   const std::map<std::string, std::string> removed = {
-      {"monitoring", "switch"}, {"start", "button"}, {"stop", "button"}, {"target", "text"},
-      {"t_1_2e1_2e1_2e1_interval", "number"}, {"t_example_2ecom_interval", "number"},
+      {"monitoring", "switch"},
+      {"start", "button"},
+      {"stop", "button"},
+      {"target", "text"},
+      {"t_1_2e1_2e1_2e1_interval", "number"},
+      {"t_example_2ecom_interval", "number"},
       {"t_fe80_3a_3a1_25eth0_interval", "number"},
   };
   for (const auto& [key, platform] : removed) {
@@ -339,7 +425,7 @@ TEST(Discovery, PrefixAndBaseTopicAreConfigurable) {
   const auto cmps = payload_of(in)["cmps"];
   EXPECT_EQ(cmps.at("start")["command_topic"], "lab/netstab/probe/cmd");
   EXPECT_EQ(cmps.at("t_10_2e0_2e0_2e1_rtt")["state_topic"], "lab/netstab/probe/targets/10.0.0.1/stats");
-  EXPECT_EQ(cmps.at("start")["availability_topic"], "lab/netstab/probe/availability");
+  EXPECT_EQ(payload_of(in)["availability_topic"], "lab/netstab/probe/availability");
 }
 
 }  // namespace

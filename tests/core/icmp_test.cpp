@@ -9,6 +9,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace netstab::core::icmp {
@@ -135,7 +136,7 @@ TEST_P(DecodeTable, DecodesFixture) {
 
 // The strings built by replace_at must outlive the table; keep them in statics.
 const std::string wrong_magic_v4 = replace_at(netstab_request_v4, 8, "6e735443");  // "nsTC", checksum now wrong
-const std::string wrong_magic_v6 = replace_at(netstab_reply_v6, 8, "6e735443");     // v6: checksum not checked
+const std::string wrong_magic_v6 = replace_at(netstab_reply_v6, 8, "6e735443");    // v6: checksum not checked
 const std::string bad_checksum_v4 = replace_at(netstab_request_v4, 2, "1db3");
 const std::string bad_ip_version = replace_at(netstab_reply_v4_ip, 0, "55");
 const std::string bad_ihl = replace_at(netstab_reply_v4_ip, 0, "44");
@@ -150,29 +151,68 @@ const std::string padded_v4 = std::string(netstab_reply_v4_ip) + "000000000000";
 const std::string unreachable_quoting_udp = replace_at(unreachable_v4_ip, 28 + 9, "11");
 
 const decode_case decode_cases[] = {
-    {"linux_ping_request_v4", family::v4, linux_ping_request_v4, true, std::nullopt,
+    {"linux_ping_request_v4",
+     family::v4,
+     linux_ping_request_v4,
+     true,
+     std::nullopt,
      {kind::echo_request, 8, 0, 0x1d06, 1, false, 24, 64, false}},
-    {"linux_ping_reply_v4", family::v4, linux_ping_reply_v4, true, std::nullopt,
+    {"linux_ping_reply_v4",
+     family::v4,
+     linux_ping_reply_v4,
+     true,
+     std::nullopt,
      {kind::echo_reply, 0, 0, 0x1d06, 1, false, 24, 64, false}},
-    {"netstab_request_v4_no_ip", family::v4, netstab_request_v4, false, std::nullopt,
+    {"netstab_request_v4_no_ip",
+     family::v4,
+     netstab_request_v4,
+     false,
+     std::nullopt,
      {kind::echo_request, 8, 0, 0x1d06, 2, true, 28, -1, false}},
-    {"netstab_reply_v4_ip", family::v4, netstab_reply_v4_ip, true, std::nullopt,
+    {"netstab_reply_v4_ip",
+     family::v4,
+     netstab_reply_v4_ip,
+     true,
+     std::nullopt,
      {kind::echo_reply, 0, 0, 0x1d06, 2, true, 28, 63, false}},
-    {"padded_v4", family::v4, padded_v4, true, std::nullopt,
-     {kind::echo_reply, 0, 0, 0x1d06, 2, true, 28, 63, false}},
-    {"unreachable_v4", family::v4, unreachable_v4_ip, true, std::nullopt,
+    {"padded_v4", family::v4, padded_v4, true, std::nullopt, {kind::echo_reply, 0, 0, 0x1d06, 2, true, 28, 63, false}},
+    {"unreachable_v4",
+     family::v4,
+     unreachable_v4_ip,
+     true,
+     std::nullopt,
      {kind::dest_unreachable, 3, 1, 0x1d06, 2, true, 28, 64, true}},
-    {"time_exceeded_v4_short_quote", family::v4, time_exceeded_v4_ip, true, std::nullopt,
+    {"time_exceeded_v4_short_quote",
+     family::v4,
+     time_exceeded_v4_ip,
+     true,
+     std::nullopt,
      {kind::time_exceeded, 11, 0, 0x1d06, 2, false, 0, 250, true}},
     {"unreachable_quoting_udp", family::v4, unreachable_quoting_udp, true, decode_error::bad_checksum, {}},
-    {"netstab_reply_v6", family::v6, netstab_reply_v6, false, std::nullopt,
+    {"netstab_reply_v6",
+     family::v6,
+     netstab_reply_v6,
+     false,
+     std::nullopt,
      {kind::echo_reply, 129, 0, 0x1d06, 2, true, 28, -1, false}},
-    {"netstab_reply_v6_ip", family::v6, netstab_reply_v6_ip, true, std::nullopt,
+    {"netstab_reply_v6_ip",
+     family::v6,
+     netstab_reply_v6_ip,
+     true,
+     std::nullopt,
      {kind::echo_reply, 129, 0, 0x1d06, 2, true, 28, 64, false}},
-    {"unreachable_v6", family::v6, unreachable_v6, false, std::nullopt,
+    {"unreachable_v6",
+     family::v6,
+     unreachable_v6,
+     false,
+     std::nullopt,
      {kind::dest_unreachable, 1, 3, 0x1d06, 2, true, 28, -1, true}},
     {"wrong_magic_v4", family::v4, wrong_magic_v4, false, decode_error::bad_checksum, {}},
-    {"wrong_magic_v6", family::v6, wrong_magic_v6, false, std::nullopt,
+    {"wrong_magic_v6",
+     family::v6,
+     wrong_magic_v6,
+     false,
+     std::nullopt,
      {kind::echo_reply, 129, 0, 0x1d06, 2, false, 28, -1, false}},
     {"bad_checksum_v4", family::v4, bad_checksum_v4, false, decode_error::bad_checksum, {}},
     {"bad_ip_version", family::v4, bad_ip_version, true, decode_error::bad_ip_header, {}},
@@ -244,6 +284,100 @@ TEST(Icmp, EncodesV6ReplyWithPseudoHeaderChecksum) {
   EXPECT_EQ(to_hex(std::span(out).first(n)), netstab_reply_v6);
 }
 
+// Paris-traceroute flows: probes of one target with different sequence numbers carry the same checksum. The
+// fixtures were computed independently (a Python script that searches the flow word by brute force) for token 7,
+// whose flow sum is flow_sum(7) = 0x5385; the flow word is the two bytes after the 20-byte block ("aa52").
+constexpr std::string_view flow_request_v4_seq2 =
+    "080087741d0600026e7354420123456789abcdef0000000700010002aa52161718191a1b";
+constexpr std::string_view flow_request_v4_seq3 =
+    "080087741d0600036e7354420123456789abcdef0000000700010003aa50161718191a1b";
+constexpr std::string_view flow_request_v4_wrapped =
+    "080087741d06abcd6e7354420123456789abcdef000000070002abcd52ba161718191a1b";
+// ICMPv6 from fd00:1::10 to 2001:db8:4::2: the checksum over the pseudo header, as the kernel computes it.
+constexpr std::string_view flow_request_v6_seq2 =
+    "8000e4441d0600026e7354420123456789abcdef0000000700010002aa52161718191a1b";
+constexpr std::string_view flow_request_v6_seq3 =
+    "8000e4441d0600036e7354420123456789abcdef0000000700010003aa50161718191a1b";
+
+echo flow_echo(std::uint32_t seq32) {
+  echo e{0x1d06, static_cast<std::uint16_t>(seq32 & 0xffffU), fixture_cookie, 7, seq32};
+  e.flow = flow_sum(7);
+  return e;
+}
+
+TEST(IcmpFlow, FlowSumIsNeverZeroNorNegativeZero) {
+  EXPECT_EQ(flow_sum(7), 0x5385);
+  for (std::uint32_t key = 0; key < 200'000; key += 7) {
+    const std::uint16_t f = flow_sum(key);
+    ASSERT_NE(f, 0);
+    ASSERT_NE(f, 0xffff);
+  }
+}
+
+TEST(IcmpFlow, V4ProbesWithDifferentSequencesShareTheChecksum) {
+  const std::pair<std::uint32_t, std::string_view> cases[] = {
+      {0x00010002, flow_request_v4_seq2}, {0x00010003, flow_request_v4_seq3}, {0x0002abcd, flow_request_v4_wrapped}};
+  for (const auto& [seq, want] : cases) {
+    std::array<std::byte, 64> out{};
+    const std::size_t n = encode_echo_request(family::v4, flow_echo(seq), 28, out);
+    ASSERT_EQ(n, 36U);
+    EXPECT_EQ(to_hex(std::span(out).first(n)), want) << seq;
+    const decode_result r = decode(family::v4, std::span(out).first(n), false);
+    ASSERT_TRUE(r.has_value());
+    EXPECT_EQ(r->seq32, seq);
+    EXPECT_EQ(r->token, 7U);
+  }
+}
+
+TEST(IcmpFlow, V6ProbesWithDifferentSequencesShareThePseudoHeaderChecksum) {
+  const auto src = from_hex("fd000001000000000000000000000010");
+  const auto dst = from_hex("20010db8000400000000000000000002");
+  const std::uint32_t pseudo = icmpv6_pseudo_header_sum(std::span<const std::byte, 16>(src.data(), 16),
+                                                        std::span<const std::byte, 16>(dst.data(), 16), 36);
+  const std::pair<std::uint32_t, std::string_view> cases[] = {{0x00010002, flow_request_v6_seq2},
+                                                              {0x00010003, flow_request_v6_seq3}};
+  for (const auto& [seq, want] : cases) {
+    std::array<std::byte, 64> out{};
+    const std::size_t n = encode_echo(family::v6, v6_echo_request, flow_echo(seq), 28, out, pseudo);
+    ASSERT_EQ(n, 36U);
+    EXPECT_EQ(to_hex(std::span(out).first(n)), want) << seq;
+  }
+}
+
+// What a datagram socket does: the kernel writes its own identifier and computes the checksum. Any identifier
+// gives one checksum for every sequence, so the flow holds whoever fills the header.
+TEST(IcmpFlow, ChecksumStaysConstantWhenTheKernelRewritesTheIdentifier) {
+  std::mt19937 rng(13);
+  for (const std::size_t size : {std::size_t{22}, std::size_t{23}, std::size_t{56}, std::size_t{1001}}) {
+    std::optional<std::uint16_t> first;
+    for (int i = 0; i < 200; ++i) {
+      const auto seq = static_cast<std::uint32_t>(rng());
+      echo e = flow_echo(seq);
+      e.token = 7U | (static_cast<std::uint32_t>(i & 1) << 31U);  // a path probe's token differs in one bit
+      e.flow = flow_sum(7);
+      std::vector<std::byte> out(header_size + size);
+      ASSERT_EQ(encode_echo_request(family::v4, e, size, out), out.size());
+      store_be16(out.data() + 4, 0x4242);  // the kernel's identifier
+      store_be16(out.data() + 2, 0);
+      const std::uint16_t sum = internet_checksum(out);
+      if (!first) first = sum;
+      ASSERT_EQ(sum, *first) << "size " << size << " seq " << seq;
+    }
+  }
+}
+
+TEST(IcmpFlow, NoFlowWordWithoutRoomOrWithoutFlow) {
+  std::array<std::byte, 64> with_room{};
+  echo e = flow_echo(0x00010002);
+  e.flow = 0;
+  ASSERT_EQ(encode_echo_request(family::v4, e, 28, with_room), 36U);
+  EXPECT_EQ(to_hex(std::span(with_room).first(36)), netstab_request_v4);
+  std::array<std::byte, 64> small{};
+  e.flow = flow_sum(7);
+  ASSERT_EQ(encode_echo_request(family::v4, e, 21, small), 29U);
+  EXPECT_EQ(std::to_integer<unsigned>(small[header_size + 20]), 20U);
+}
+
 struct encode_size_case {
   std::size_t payload_size;
   std::size_t buffer_size;
@@ -311,7 +445,7 @@ TEST(Icmp, InternetChecksumKnownVectors) {
 // Every prefix of every fixture, and random single-byte corruptions, decode to a value or an error without
 // reading out of bounds (run under -fsanitize=address,undefined to make that check strict).
 TEST(Icmp, MalformedInputNeverCrashes) {
-  const std::string_view fixtures[] = {linux_ping_request_v4, netstab_request_v4, netstab_reply_v4_ip,
+  const std::string_view fixtures[] = {linux_ping_request_v4, netstab_request_v4,  netstab_reply_v4_ip,
                                        unreachable_v4_ip,     time_exceeded_v4_ip, netstab_reply_v6,
                                        netstab_reply_v6_ip,   unreachable_v6};
   std::mt19937 rng(7);
@@ -358,8 +492,8 @@ TEST(Icmp, V6ExtensionHeadersAreSkipped) {
   auto bytes = from_hex(netstab_reply_v6_ip);
   const auto hop_by_hop = from_hex("3a00010400000000");
   bytes.insert(bytes.begin() + 40, hop_by_hop.begin(), hop_by_hop.end());
-  bytes[6] = std::byte{0};                      // next header: hop-by-hop
-  store_be16(bytes.data() + 4, 36 + 8);          // payload length
+  bytes[6] = std::byte{0};               // next header: hop-by-hop
+  store_be16(bytes.data() + 4, 36 + 8);  // payload length
   const decode_result r = decode(family::v6, bytes, true);
   ASSERT_TRUE(r.has_value());
   EXPECT_EQ(r->what, kind::echo_reply);

@@ -14,14 +14,14 @@ constexpr wall_time wall_s(std::int64_t s) { return seconds(1'700'000'000 + s); 
 TEST(Incidents, OpenCountCloseAndDuration) {
   incident_log log(20);
   EXPECT_FALSE(log.is_open());
-  const incident opened = log.open(wall_s(10), "4 consecutive timeouts", 4);
+  const incident opened = log.open(wall_s(10), "4 probes lost in a row", 4);
   EXPECT_TRUE(log.is_open());
   EXPECT_EQ(opened.id, 1U);
   EXPECT_EQ(opened.start, wall_s(10));
   EXPECT_FALSE(opened.end);
   EXPECT_EQ(opened.probes_lost, 4U);
   EXPECT_EQ(opened.worst, health::bad);
-  EXPECT_EQ(opened.reason, "4 consecutive timeouts");
+  EXPECT_EQ(opened.reason, "4 probes lost in a row");
 
   log.on_lost();
   log.on_lost();

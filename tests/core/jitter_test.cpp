@@ -26,10 +26,7 @@ TEST(Jitter, IpdvAndRfc3550FromHandComputedSequence) {
     std::optional<double> rfc3550_us;
   };
   const std::vector<row> rows = {
-      {10000, std::nullopt, std::nullopt},
-      {20000, 10000, 625.0},
-      {15000, 5000, 898.4375},
-      {15000, 0, 842.28515625},
+      {10000, std::nullopt, std::nullopt}, {20000, 10000, 625.0}, {15000, 5000, 898.4375}, {15000, 0, 842.28515625},
       {30000, 15000, 1727.142333984375},
   };
   jitter_tracker j;

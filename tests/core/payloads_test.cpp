@@ -54,9 +54,8 @@ TEST(AppendFixed, PrintsThreeDecimalsAndNullForNonFinite) {
     int decimals;
     std::string_view text;
   };
-  const row rows[] = {{12.3, 3, "12.300"},     {0.0, 3, "0.000"},     {-0.0001, 3, "0.000"},
-                      {1e9, 3, "1000000000.000"}, {4.375, 2, "4.38"}, {1.0 / 0.0, 3, "null"},
-                      {std::nan(""), 3, "null"}};
+  const row rows[] = {{12.3, 3, "12.300"}, {0.0, 3, "0.000"},      {-0.0001, 3, "0.000"},    {1e9, 3, "1000000000.000"},
+                      {4.375, 2, "4.38"},  {1.0 / 0.0, 3, "null"}, {std::nan(""), 3, "null"}};
   for (const auto& r : rows) {
     std::string out;
     append_fixed(out, r.v, r.decimals);
@@ -76,8 +75,12 @@ TEST(AppendJsonString, RoundTripsNastyStrings) {
 
 TEST(AppendJsonString, ReplacesInvalidUtf8) {
   std::string out;
-  append_json_string(out, "a\xff" "b\xc3");  // stray byte, truncated sequence
-  EXPECT_EQ(json::parse(out).get<std::string>(), "a\xef\xbf\xbd" "b\xef\xbf\xbd");
+  append_json_string(out,
+                     "a\xff"
+                     "b\xc3");  // stray byte, truncated sequence
+  EXPECT_EQ(json::parse(out).get<std::string>(),
+            "a\xef\xbf\xbd"
+            "b\xef\xbf\xbd");
   out.clear();
   append_json_string(out, "\xed\xa0\x80");  // encoded surrogate: invalid
   EXPECT_EQ(json::parse(out).get<std::string>(), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
@@ -86,9 +89,8 @@ TEST(AppendJsonString, ReplacesInvalidUtf8) {
 TEST(SamplePayload, HasEveryContractField) {
   std::string out;
   append_sample_json(out, "1.1.1.1", "1.1.1.1", ok_sample());
-  EXPECT_EQ(out,
-            R"({"target":"1.1.1.1","address":"1.1.1.1","seq":42,"ts":"2026-11-25T17:00:00.123Z","status":"ok",)"
-            R"("rtt_ms":12.346,"process_ms":12.412,"rtt_clock":"kernel","ttl":57,"size":56,"error":null})");
+  EXPECT_EQ(out, R"({"target":"1.1.1.1","address":"1.1.1.1","seq":42,"ts":"2026-11-25T17:00:00.123Z","status":"ok",)"
+                 R"("rtt_ms":12.346,"process_ms":12.412,"rtt_clock":"kernel","ttl":57,"size":56,"error":null})");
   const json j = json::parse(out);
   EXPECT_EQ(j.size(), 11U);
 }
@@ -154,9 +156,9 @@ TEST(StatsPayload, HasEveryContractField) {
   std::string out;
   append_stats_json(out, "1.1.1.1", "1.1.1.1", ts0, full_stats());
   const json j = json::parse(out);
-  const char* keys[] = {"target", "address", "ts", "window_s", "sent", "received", "lost", "loss_pct", "duplicates",
-                        "late", "rto", "rto_streak", "rtt_ms", "process_ms", "jitter_ms", "jitter_rfc3550_ms", "mos",
-                        "status", "reason"};
+  const char* keys[] = {"target",    "address",           "ts",   "window_s", "sent",       "received", "lost",
+                        "loss_pct",  "duplicates",        "late", "rto",      "rto_streak", "rtt_ms",   "process_ms",
+                        "jitter_ms", "jitter_rfc3550_ms", "mos",  "status",   "reason"};
   EXPECT_EQ(j.size(), std::size(keys));
   for (const char* k : keys) EXPECT_TRUE(j.contains(k)) << k;
   EXPECT_EQ(j["ts"], "2026-11-25T17:00:00.123Z");
@@ -222,7 +224,7 @@ incident closed_incident() {
   i.duration = 12s;
   i.probes_lost = 12;
   i.worst = health::bad;
-  i.reason = "4 consecutive timeouts";
+  i.reason = "4 probes lost in a row";
   return i;
 }
 
@@ -244,7 +246,7 @@ TEST(IncidentsPayload, ListsIncidentsWithOpenOneLast) {
   EXPECT_DOUBLE_EQ(a["duration_s"].get<double>(), 12.0);
   EXPECT_EQ(a["probes_lost"], 12);
   EXPECT_EQ(a["worst_status"], "BAD");
-  EXPECT_EQ(a["reason"], "4 consecutive timeouts");
+  EXPECT_EQ(a["reason"], "4 probes lost in a row");
   const auto& b = j["incidents"][1];
   EXPECT_TRUE(b["end"].is_null());
   EXPECT_DOUBLE_EQ(b["duration_s"].get<double>(), 2.5);
@@ -258,20 +260,31 @@ TEST(EventPayload, PrintsTheFieldsOfEachType) {
     std::vector<std::string> keys;
   };
   const std::vector<row> rows = {
-      {{event_type::status_change, ts0, "1.1.1.1", "OK", "BAD", "loss 7.5% > 5%", "", std::nullopt},
+      {{event_type::status_change, ts0, "1.1.1.1", "OK", "BAD", "loss 7.5% > 5%", "", std::nullopt, std::nullopt, {}},
        {"type", "ts", "target", "from", "to", "reason"}},
-      {{event_type::incident_start, ts0, "1.1.1.1", "", "", "", "", closed_incident()},
+      {{event_type::incident_start, ts0, "1.1.1.1", "", "", "", "", closed_incident(), std::nullopt, {}},
        {"type", "ts", "target", "incident"}},
-      {{event_type::incident_end, ts0, "1.1.1.1", "", "", "", "", closed_incident()},
+      {{event_type::incident_end, ts0, "1.1.1.1", "", "", "", "", closed_incident(), std::nullopt, {}},
        {"type", "ts", "target", "incident"}},
-      {{event_type::target_added, ts0, "1.1.1.1", "", "", "", "", std::nullopt}, {"type", "ts", "target"}},
-      {{event_type::target_removed, ts0, "1.1.1.1", "", "", "", "", std::nullopt}, {"type", "ts", "target"}},
-      {{event_type::resolve_failed, ts0, "nx.example", "", "", "", "Name or service not known", std::nullopt},
+      {{event_type::target_added, ts0, "1.1.1.1", "", "", "", "", std::nullopt, std::nullopt, {}},
+       {"type", "ts", "target"}},
+      {{event_type::target_removed, ts0, "1.1.1.1", "", "", "", "", std::nullopt, std::nullopt, {}},
+       {"type", "ts", "target"}},
+      {{event_type::resolve_failed,
+        ts0,
+        "nx.example",
+        "",
+        "",
+        "",
+        "Name or service not known",
+        std::nullopt,
+        std::nullopt,
+        {}},
        {"type", "ts", "target", "error"}},
-      {{event_type::address_changed, ts0, "dns.google", "8.8.8.8", "8.8.4.4", "", "", std::nullopt},
+      {{event_type::address_changed, ts0, "dns.google", "8.8.8.8", "8.8.4.4", "", "", std::nullopt, std::nullopt, {}},
        {"type", "ts", "target", "from", "to"}},
-      {{event_type::started, ts0, "", "", "", "", "", std::nullopt}, {"type", "ts"}},
-      {{event_type::stopped, ts0, "", "", "", "", "", std::nullopt}, {"type", "ts"}},
+      {{event_type::started, ts0, "", "", "", "", "", std::nullopt, std::nullopt, {}}, {"type", "ts"}},
+      {{event_type::stopped, ts0, "", "", "", "", "", std::nullopt, std::nullopt, {}}, {"type", "ts"}},
   };
   for (const auto& r : rows) {
     const json j = json::parse(event_json(r.e));
@@ -287,7 +300,8 @@ TEST(EventPayload, PrintsTheFieldsOfEachType) {
 }
 
 TEST(EventPayload, TypeFieldMovesTheEventTypeToEvent) {
-  event e{event_type::target_added, ts0, "<img src=x onerror=alert(1)>", "", "", "", "", std::nullopt};
+  event e{
+      event_type::target_added, ts0, "<img src=x onerror=alert(1)>", "", "", "", "", std::nullopt, std::nullopt, {}};
   const std::string text = event_json(e, "event");
   const json j = json::parse(text);
   EXPECT_EQ(j["type"], "event");

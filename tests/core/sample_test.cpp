@@ -39,10 +39,10 @@ TEST(MeasureRtt, TrustsKernelStampsOnlyWithinTheMonotonicBounds) {
        milliseconds(20), rtt_clock::user},
       {"stepped back, receive stamp only", milliseconds(20), milliseconds(-5), std::nullopt, milliseconds(20),
        rtt_clock::user},
-      {"slewing within 1000 ppm is clamped to the process latency", milliseconds(100), microseconds(100'050),
-       nanos(0), milliseconds(100), rtt_clock::kernel},
-      {"a reply stamped in the same microsecond", microseconds(30), microseconds(12), microseconds(2),
-       microseconds(10), rtt_clock::kernel},
+      {"slewing within 1000 ppm is clamped to the process latency", milliseconds(100), microseconds(100'050), nanos(0),
+       milliseconds(100), rtt_clock::kernel},
+      {"a reply stamped in the same microsecond", microseconds(30), microseconds(12), microseconds(2), microseconds(10),
+       rtt_clock::kernel},
   };
   for (const auto& c : cases) {
     const auto m = measure_rtt(c.process, at(c.rx), at(c.tx), t0);

@@ -66,7 +66,7 @@ TEST(SequenceMap, ForeignAndFutureSequencesAreStale) {
   sequence_map m(4);
   EXPECT_EQ(m.on_reply(0), match_result::stale);  // nothing sent yet
   m.on_sent(at(0ms), 1000ms, wall_time{}, nullptr);
-  EXPECT_EQ(m.on_reply(1), match_result::stale);   // not sent yet
+  EXPECT_EQ(m.on_reply(1), match_result::stale);  // not sent yet
   EXPECT_EQ(m.on_reply(77), match_result::stale);
   EXPECT_EQ(m.on_reply(0xFFFFFFFFu), match_result::stale);
 }

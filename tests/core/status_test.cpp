@@ -59,12 +59,12 @@ TEST(Status, EachRuleAgainstDefaultThresholds) {
       {"p95 at the warn threshold", p95_at_threshold, health::ok, "ok"},
       {"jitter bad", jitter_bad, health::bad, "jitter 61.0 ms > 50 ms"},
       {"jitter warn", jitter_warn, health::warn, "jitter 20.5 ms > 20 ms"},
-      {"streak bad", streak(4), health::bad, "4 consecutive timeouts"},
-      {"streak beyond bad", streak(9), health::bad, "9 consecutive timeouts"},
-      {"streak warn", streak(2), health::warn, "2 consecutive timeouts"},
+      {"streak bad", streak(4), health::bad, "4 probes lost in a row"},
+      {"streak beyond bad", streak(9), health::bad, "9 probes lost in a row"},
+      {"streak warn", streak(2), health::warn, "2 probes lost in a row"},
       {"streak of one", streak(1), health::ok, "ok"},
       {"below min_samples", too_few, health::ok, "ok"},
-      {"streak needs no samples", streak_without_samples, health::bad, "4 consecutive timeouts"},
+      {"streak needs no samples", streak_without_samples, health::bad, "4 probes lost in a row"},
       {"worst level wins", mixed, health::bad, "p95 rtt 300.0 ms > 250 ms"},
       {"largest ratio wins a tie", both_bad, health::bad, "loss 10.0% > 5%"},
   };
@@ -96,24 +96,24 @@ TEST(Status, HysteresisSequence) {
   };
   const std::vector<step> steps = {
       {1.0, health::ok, "ok"},
-      {6.0, health::bad, "loss 6.0% > 5%"},                     // rises at once
-      {4.5, health::bad, "recovering: loss 4.5% > 4%"},          // above the calm line
-      {3.9, health::bad, "recovering (1/3)"},                    // calm 1
-      {3.9, health::bad, "recovering (2/3)"},                    // calm 2
-      {4.2, health::bad, "recovering: loss 4.2% > 4%"},          // not calm: count restarts
+      {6.0, health::bad, "loss 6.0% > 5%"},              // rises at once
+      {4.5, health::bad, "recovering: loss 4.5% > 4%"},  // above the calm line
+      {3.9, health::bad, "recovering (1/3)"},            // calm 1
+      {3.9, health::bad, "recovering (2/3)"},            // calm 2
+      {4.2, health::bad, "recovering: loss 4.2% > 4%"},  // not calm: count restarts
       {3.0, health::bad, "recovering (1/3)"},
       {3.0, health::bad, "recovering (2/3)"},
-      {3.0, health::warn, "loss 3.0% > 2%"},                     // calm 3: down one level
+      {3.0, health::warn, "loss 3.0% > 2%"},  // calm 3: down one level
       {1.7, health::warn, "recovering: loss 1.7% > 1.6%"},
       {1.5, health::warn, "recovering (1/3)"},
       {1.5, health::warn, "recovering (2/3)"},
-      {5.5, health::bad, "loss 5.5% > 5%"},                      // rises at once again
+      {5.5, health::bad, "loss 5.5% > 5%"},  // rises at once again
       {0.0, health::bad, "recovering (1/3)"},
       {0.0, health::bad, "recovering (2/3)"},
-      {0.0, health::warn, "recovering (0/3)"},                   // BAD -> WARN
+      {0.0, health::warn, "recovering (0/3)"},  // BAD -> WARN
       {0.0, health::warn, "recovering (1/3)"},
       {0.0, health::warn, "recovering (2/3)"},
-      {0.0, health::ok, "ok"},                                   // WARN -> OK: 6 calm evaluations in all
+      {0.0, health::ok, "ok"},  // WARN -> OK: 6 calm evaluations in all
   };
   status_tracker t{status_thresholds{}};
   int i = 0;
@@ -196,7 +196,7 @@ TEST(Status, FaultOverBadMetricsAndClearingBackToThem) {
 TEST(Status, DescribeNamesEachRule) {
   EXPECT_EQ(describe(rule_finding{}), "ok");
   EXPECT_EQ(describe(rule_finding{health::bad, status_rule::loss, 7.5, 5}), "loss 7.5% > 5%");
-  EXPECT_EQ(describe(rule_finding{health::bad, status_rule::rto_streak, 4, 4}), "4 consecutive timeouts");
+  EXPECT_EQ(describe(rule_finding{health::bad, status_rule::rto_streak, 4, 4}), "4 probes lost in a row");
   EXPECT_EQ(describe(rule_finding{health::warn, status_rule::jitter, 20.04, 20}), "jitter 20.0 ms > 20 ms");
 }
 

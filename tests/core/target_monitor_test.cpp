@@ -122,9 +122,8 @@ TEST(TargetMonitor, OutcomeKindsCountAndDriveTheStreak) {
     std::uint64_t streak;
   };
   const step steps[] = {
-      {probe_status::ok, 0},          {probe_status::timeout, 1},   {probe_status::unreachable, 2},
-      {probe_status::late, 2},        {probe_status::duplicate, 2}, {probe_status::error, 3},
-      {probe_status::ok, 0},
+      {probe_status::ok, 0},        {probe_status::timeout, 1}, {probe_status::unreachable, 2}, {probe_status::late, 2},
+      {probe_status::duplicate, 2}, {probe_status::error, 3},   {probe_status::ok, 0},
   };
   for (const step& s : steps) {
     SCOPED_TRACE(to_string(s.st));
@@ -148,6 +147,25 @@ TEST(TargetMonitor, OutcomeKindsCountAndDriveTheStreak) {
   EXPECT_DOUBLE_EQ(*snap.rtt.max, 10.0);  // late / duplicate RTTs are not latency samples
 }
 
+// Every probe answered by "destination unreachable": lost, never a timeout, and the
+// streak (probes lost in a row) still grows; the reason says what it counts.
+TEST(TargetMonitor, AllUnreachableIsLossWithoutTimeouts) {
+  target_monitor m{streak_only()};
+  probe_driver d(m);
+  for (int i = 0; i < 11; ++i) {
+    d.probe(probe_status::unreachable);
+  }
+  const stats_snapshot snap = m.snapshot(d.clock().now());
+  EXPECT_EQ(snap.sent, 11U);
+  EXPECT_EQ(snap.lost, 11U);
+  EXPECT_EQ(snap.rto, 0U);
+  EXPECT_EQ(snap.rto_streak, 11U);
+  EXPECT_EQ(m.status(), health::bad);
+  EXPECT_EQ(m.reason(), "11 probes lost in a row");
+  ASSERT_TRUE(m.incident_open());
+  EXPECT_EQ(m.incidents().back().probes_lost, 11U);
+}
+
 TEST(TargetMonitor, TimeoutStreakOpensAnIncidentAndRecoveryClosesIt) {
   target_monitor m{streak_only()};
   probe_driver d(m);
@@ -160,7 +178,7 @@ TEST(TargetMonitor, TimeoutStreakOpensAnIncidentAndRecoveryClosesIt) {
   EXPECT_EQ(ev[0].what, kind::status_change);
   EXPECT_EQ(ev[0].from, health::ok);
   EXPECT_EQ(ev[0].to, health::warn);
-  EXPECT_EQ(ev[0].reason, "2 consecutive timeouts");
+  EXPECT_EQ(ev[0].reason, "2 probes lost in a row");
   EXPECT_TRUE(d.probe(probe_status::timeout).empty());
 
   ev = d.probe(probe_status::timeout);
@@ -169,19 +187,20 @@ TEST(TargetMonitor, TimeoutStreakOpensAnIncidentAndRecoveryClosesIt) {
   EXPECT_EQ(ev[0].what, kind::status_change);
   EXPECT_EQ(ev[0].from, health::warn);
   EXPECT_EQ(ev[0].to, health::bad);
-  EXPECT_EQ(ev[0].reason, "4 consecutive timeouts");
+  EXPECT_EQ(ev[0].reason, "4 probes lost in a row");
   EXPECT_EQ(ev[1].what, kind::incident_start);
   EXPECT_EQ(ev[1].inc.id, 1U);
   EXPECT_EQ(ev[1].inc.start, start);
   EXPECT_EQ(ev[1].inc.probes_lost, 4U);  // the streak that led to it
-  EXPECT_EQ(ev[1].inc.reason, "4 consecutive timeouts");
+  EXPECT_EQ(ev[1].inc.reason, "4 probes lost in a row");
   EXPECT_FALSE(ev[1].inc.end);
+  EXPECT_EQ(ev[1].inc.duration, nanos{0});  // the copy at the start; the log's copy keeps growing
   EXPECT_TRUE(m.incident_open());
 
   EXPECT_TRUE(d.probe(probe_status::unreachable).empty());
   EXPECT_EQ(m.incidents().back().probes_lost, 5U);
   EXPECT_EQ(m.incidents().back().duration, seconds(1));
-  EXPECT_EQ(m.reason(), "5 consecutive timeouts");
+  EXPECT_EQ(m.reason(), "5 probes lost in a row");
 
   // Replies again: BAD holds for recover_after = 3 calm evaluations.
   EXPECT_TRUE(d.ok(10).empty());

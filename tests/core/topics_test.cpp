@@ -34,9 +34,9 @@ TEST(WindowName, UsesTheLargestWholeUnit) {
     std::string_view name;
   };
   const row rows[] = {
-      {seconds(10), "10s"},   {seconds(60), "1m"},   {seconds(90), "90s"},   {seconds(300), "5m"},
-      {seconds(3600), "1h"},  {seconds(7200), "2h"}, {seconds(5400), "90m"}, {seconds(1), "1s"},
-      {std::chrono::milliseconds(1500), "1s"},
+      {seconds(10), "10s"},   {seconds(60), "1m"},   {seconds(90), "90s"},
+      {seconds(300), "5m"},   {seconds(3600), "1h"}, {seconds(7200), "2h"},
+      {seconds(5400), "90m"}, {seconds(1), "1s"},    {std::chrono::milliseconds(1500), "1s"},
   };
   for (const auto& r : rows) {
     EXPECT_EQ(window_name(r.window), r.name) << r.window.count();

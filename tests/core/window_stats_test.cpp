@@ -101,7 +101,7 @@ TEST(WindowStats, LossFollowsTheWindowAcrossBucketBoundaries) {
       {59'900, 60, 50, 10, 10.0 / 60 * 100},  // epochs 0..11
       {60'000, 55, 50, 5, 5.0 / 55 * 100},    // epoch 0 (0..5 s) has left
       {64'999, 55, 50, 5, 5.0 / 55 * 100},
-      {65'000, 50, 50, 0, 0.0},              // epochs 2..13
+      {65'000, 50, 50, 0, 0.0},  // epochs 2..13
       {70'000, 45, 45, 0, 0.0},
       {119'999, 0, 0, 0, 0.0},  // epoch 23: oldest 12, nothing left
   };
@@ -247,10 +247,18 @@ TEST(WindowStats, HeadCountsMatchTheSnapshotAtTheHead) {
     t += static_cast<std::int64_t>((x >> 40) % 300);
     w.on_sent(at_ms(t));
     switch ((x >> 20) % 5) {
-      case 0: w.on_lost(at_ms(t + 5), (x & 1) != 0); break;
-      case 1: w.on_late(at_ms(t + 5)); break;
-      case 2: w.on_duplicate(at_ms(t + 5)); break;
-      default: w.on_received(at_ms(t + 5), static_cast<std::uint32_t>(x >> 50), 100, 3); break;
+      case 0:
+        w.on_lost(at_ms(t + 5), (x & 1) != 0);
+        break;
+      case 1:
+        w.on_late(at_ms(t + 5));
+        break;
+      case 2:
+        w.on_duplicate(at_ms(t + 5));
+        break;
+      default:
+        w.on_received(at_ms(t + 5), static_cast<std::uint32_t>(x >> 50), 100, 3);
+        break;
     }
   }
   const stats_snapshot s = fill_at(w, at_ms(t + 5));

@@ -82,7 +82,7 @@ start_observer() {  # user, then topic filters
   stdbuf -oL -eL mosquitto_sub "${mq[@]}" -d -v -u "$user" -P "${pass[$user]}" "${args[@]}" >"$tmp_dir/obs-$user" 2>&1 &
   observer_pid[$user]=$!
   on_cleanup "kill ${observer_pid[$user]}"
-  wait_for 5 grep -q 'received SUBACK' "$tmp_dir/obs-$user" || { log "observer $user did not subscribe"; exit 1; }
+  wait_for 30 grep -q 'received SUBACK' "$tmp_dir/obs-$user" || { log "observer $user did not subscribe"; exit 1; }
 }
 received_topics() {  # user: the topics of the PUBLISH packets the observer received, one per line, sorted
   sed -n "s/.* received PUBLISH ([^']*'\\([^']*\\)'.*/\\1/p" "$tmp_dir/obs-$1" | sort -u
@@ -141,9 +141,9 @@ publish guest guest/topic deny
 publish netstab netstab/netstab-docker/zz-marker allow
 publish dashboard netstab/zz-marker/cmd allow
 publish homeassistant homeassistant/status allow
-wait_for 5 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-netstab"
-wait_for 5 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-dashboard"
-wait_for 5 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-homeassistant"
+wait_for 30 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-netstab"
+wait_for 30 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-dashboard"
+wait_for 30 grep -q "'netstab/zz-marker/cmd'" "$tmp_dir/obs-homeassistant"
 sleep 0.3  # the guest sees no marker (it may read nothing); give a leak the same time to show.
 for user in "${!observer_pid[@]}"; do kill "${observer_pid[$user]}" 2>/dev/null; done
 

@@ -91,7 +91,8 @@ start_broker() {
     # Line-buffered, so that the log can be checked while the broker runs.
     stdbuf -oL mosquitto -c "$tmp_dir/mosquitto.conf" >"$tmp_dir/mosquitto.log" 2>&1 &
     broker_pid=$!
-    for ((i = 0; i < 50; i++)); do
+    # Up to 30 s: a loaded machine can take seconds to start it.
+    for ((i = 0; i < 300; i++)); do
       if ! kill -0 "$broker_pid" 2>/dev/null; then
         wait "$broker_pid" 2>/dev/null
         broker_pid=""

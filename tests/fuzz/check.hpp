@@ -14,7 +14,7 @@ namespace netstab::fuzz {
 }  // namespace netstab::fuzz
 
 // A macro so that the message names the condition and the line; the only macro of the fuzz targets.
-#define FUZZ_REQUIRE(condition)                                                     \
-  do {                                                                              \
+#define FUZZ_REQUIRE(condition)                                                          \
+  do {                                                                                   \
     if (!(condition)) ::netstab::fuzz::invariant_failed(#condition, __FILE__, __LINE__); \
   } while (false)

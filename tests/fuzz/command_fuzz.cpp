@@ -23,17 +23,20 @@
 namespace netstab::fuzz {
 namespace {
 
-using nlohmann::json;
 using core::command;
 using core::target_request;
+using nlohmann::json;
 
 std::int64_t to_ms(core::nanos d) { return std::chrono::duration_cast<std::chrono::milliseconds>(d).count(); }
 
 std::string_view family_name(core::ip_version v) {
   switch (v) {
-    case core::ip_version::v4: return "4";
-    case core::ip_version::v6: return "6";
-    case core::ip_version::any: break;
+    case core::ip_version::v4:
+      return "4";
+    case core::ip_version::v6:
+      return "6";
+    case core::ip_version::any:
+      break;
   }
   return "auto";
 }

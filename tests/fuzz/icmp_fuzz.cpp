@@ -50,8 +50,7 @@ void check_decode(icmp::family f, std::span<const std::byte> packet, bool has_ip
     FUZZ_REQUIRE(again.error() == r.error());
     FUZZ_REQUIRE(has_ip_header || r.error() == icmp::decode_error::truncated ||
                  r.error() == icmp::decode_error::bad_checksum);
-    FUZZ_REQUIRE(has_ip_header || packet.size() >= icmp::header_size ||
-                 r.error() == icmp::decode_error::truncated);
+    FUZZ_REQUIRE(has_ip_header || packet.size() >= icmp::header_size || r.error() == icmp::decode_error::truncated);
     return;
   }
   const icmp::decoded& d = *r;

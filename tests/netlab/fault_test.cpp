@@ -25,6 +25,8 @@
 
 #include "tests/netlab/netlab.hpp"
 #include "tests/support/privileges.hpp"
+#include "tests/support/timestamps.hpp"
+#include "tests/support/wait.hpp"
 
 namespace netstab::netlab {
 namespace {
@@ -120,9 +122,11 @@ class LinkDownUp : public ::testing::TestWithParam<family_case> {};
 // 120 probes 50 ms apart against a 1 ms delay. After the reply to probe 19 has been printed the TUN link goes
 // down; after 20 probes have failed it comes back up. A send while the link is down fails at once (the kernel
 // deleted the route): netstab reports status `error` for that probe and counts it lost (not an RTO). A probe
-// sent in the instant the link went down can instead lose its reply (the responder's write fails): it times
-// out. netstab must open an incident and go BAD, then close it and return to OK once the 2 s window has no
-// loss, and keep probing without help: every probe after the outage is ok.
+// sent in the instant the link went down can instead lose its reply (the responder's write fails) or its
+// request (not yet read from the device): it times out. netstab must open an incident and go BAD, then close it and
+// return to OK once the 2 s window has no loss, and keep probing without help: every probe after the outage is ok.
+// Which probes fail is checked against the times the test took the link down and up (the samples' ts), not against a
+// count of probe intervals: on a loaded machine the ip commands that do it take a varying number of intervals.
 TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   NETSTAB_REQUIRE_ROOT();
   const family_case& c = GetParam();
@@ -137,11 +141,13 @@ TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   bool up = false;
   std::size_t errors_seen = 0;
   std::string out;
-  const auto deadline = std::chrono::steady_clock::now() + seconds(20);
-  // netstab prints a line at least every 50 ms while it runs, so a second of silence is its end (or a hang,
-  // which the sample count below reports).
+  using wall = std::chrono::system_clock;
+  wall::time_point going_down, gone_down, coming_up, come_up;
+  // The output ends when netstab exits after its last probe (or the deadline passes: a hang, which the sample
+  // count below reports).
+  const auto deadline = std::chrono::steady_clock::now() + test::patience * 2;
   while (std::chrono::steady_clock::now() < deadline) {
-    const auto line = netstab.read_line(seconds(1));
+    const auto line = netstab.read_line(test::patience);
     if (!line) {
       break;
     }
@@ -151,11 +157,15 @@ TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
       continue;
     }
     if (!down && j.value("seq", std::uint64_t{0}) == down_after_seq) {
+      going_down = wall::now();
       lab.set_link(false);
+      gone_down = wall::now();
       down = true;
     }
     if (j.value("status", "") == "error" && ++errors_seen == outage_probes && !up) {
+      coming_up = wall::now();
       lab.set_link(true);
+      come_up = wall::now();
       up = true;
     }
   }
@@ -172,13 +182,24 @@ TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   const auto errors = seqs_with_status(o, "error");
   const auto timeouts = seqs_with_status(o, "timeout");
   EXPECT_EQ(ok.size() + errors.size() + timeouts.size(), static_cast<std::size_t>(count)) << raw.out;
-  // The outage: one unbroken run of errors, at least the 20 the test waited for, and a few more sent while the
-  // link is brought up (five ip commands: typically one more probe; three allow for a loaded machine).
+  // The outage: one unbroken run of errors, at least the 20 the test waited for, after probe 19, each sent
+  // while the link was going down, down or coming up (a failed send is reported at once, so its ts is its send
+  // time; ts are whole milliseconds: 2 ms of slack). Nothing is answered while the link is surely down, and no
+  // probe sent then ends otherwise than in an error.
   ASSERT_GE(errors.size(), outage_probes);
-  EXPECT_LE(errors.size(), outage_probes + 3);
   EXPECT_EQ(errors.back() - errors.front() + 1, errors.size()) << "the errors are not one run";
   EXPECT_GE(errors.front(), down_after_seq + 1);
-  EXPECT_LE(errors.front(), down_after_seq + 2);
+  const auto slack = milliseconds(2);
+  for (const auto& s : o.samples) {
+    const auto at = test::ts_of(s);
+    const std::string status = s.value("status", "");
+    if (status == "error") {
+      EXPECT_TRUE(at >= going_down - slack && at <= come_up + slack) << "an error outside the outage: " << s.dump();
+    } else if (status == "ok") {
+      EXPECT_FALSE(at > gone_down + slack && at < coming_up - slack)
+          << "answered while the link was down: " << s.dump();
+    }
+  }
   // At most the one probe in flight when the link went down times out, right before the errors.
   EXPECT_LE(timeouts.size(), 1U);
   if (!timeouts.empty()) {
@@ -218,9 +239,9 @@ TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   // Events: BAD, an incident that opened and closed counting every lost probe, then OK again.
   const auto changes = events_named(o, "status_change");
   ASSERT_FALSE(changes.empty()) << raw.out;
-  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(),
-                          [](const nlohmann::json& e) { return e.value("to", "") == "BAD"; }))
-      << raw.out;
+  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const nlohmann::json& e) {
+    return e.value("to", "") == "BAD";
+  })) << raw.out;
   EXPECT_EQ(changes.back().value("to", ""), "OK") << raw.out;
   const auto starts = events_named(o, "incident_start");
   const auto ends = events_named(o, "incident_end");
@@ -238,11 +259,15 @@ TEST_P(LinkDownUp, ProbesFailDuringOutageAndResumeAfter) {
   EXPECT_LT(start_at, end_at) << raw.out;
   EXPECT_EQ(o.events.back().value("to", ""), "OK") << raw.out;
 
-  // Against the responder: the failed sends never reached it; every request it answered was counted once.
+  // Against the responder: the failed sends never reached it; every request it answered was counted once. The
+  // probe that timed out lost either its reply (the responder's write failed) or its request (still on its way
+  // to the device when the link went down; a loaded machine makes that window longer).
   const auto summary = lab.stop_responder();
-  EXPECT_EQ(summary.value("requests", -1), count - static_cast<int>(errors.size()));
+  const int write_errors = summary.value("write_errors", -1);
+  const int lost_requests = static_cast<int>(timeouts.size()) - write_errors;
+  EXPECT_GE(lost_requests, 0) << summary.dump();
+  EXPECT_EQ(summary.value("requests", -1), count - static_cast<int>(errors.size()) - lost_requests) << summary.dump();
   EXPECT_EQ(summary.value("replies", -1), static_cast<int>(ok.size()));
-  EXPECT_EQ(summary.value("write_errors", -1), static_cast<int>(timeouts.size()));
 }
 
 INSTANTIATE_TEST_SUITE_P(Netlab, LinkDownUp, ::testing::ValuesIn(family_cases), family_name);
@@ -314,9 +339,9 @@ TEST_P(LossRun, ThirtyConsecutiveLossesCountedExactly) {
     EXPECT_EQ(stats_of_window(out, 2).value("status", ""), "BAD");
   }
   const auto changes = events_named(out, "status_change");
-  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(),
-                          [](const nlohmann::json& e) { return e.value("to", "") == "BAD"; }))
-      << out.raw.out;
+  EXPECT_TRUE(std::any_of(changes.begin(), changes.end(), [](const nlohmann::json& e) {
+    return e.value("to", "") == "BAD";
+  })) << out.raw.out;
 
   const auto summary = lab.stop_responder();
   EXPECT_EQ(summary.value("requests", -1), count);
@@ -351,8 +376,8 @@ TEST_P(ForeignFlood, StatisticsExactAndCpuBounded) {
   const family_case& c = GetParam();
   constexpr int count = 200;
   constexpr int per_request = 21;
-  const std::vector<std::string> args = {"--target", c.host, "--interval", "20", "--timeout", "500",
-                                         "--count", std::to_string(count)};
+  const std::vector<std::string> args = {"--target",  c.host, "--interval", "20",
+                                         "--timeout", "500",  "--count",    std::to_string(count)};
 
   std::chrono::microseconds baseline{};
   {
@@ -426,9 +451,9 @@ TEST_P(Reorder, OutOfOrderRepliesMatchedBySequence) {
   const family_case& c = GetParam();
   constexpr int count = 100;
   netlab lab({"--delay", "cycle:60:5", "--realtime"});
-  const auto out = run_netstab(
-      lab, {"--target", c.host, "--interval", "20", "--timeout", "500", "--count", std::to_string(count)}, false,
-      seconds(20));
+  const auto out =
+      run_netstab(lab, {"--target", c.host, "--interval", "20", "--timeout", "500", "--count", std::to_string(count)},
+                  false, seconds(20));
   EXPECT_FALSE(out.raw.timed_out) << out.raw.out;
   EXPECT_EQ(out.raw.exit_code, 0) << out.raw.err;
   ASSERT_EQ(out.samples.size(), static_cast<std::size_t>(count)) << out.raw.out;
@@ -447,7 +472,10 @@ TEST_P(Reorder, OutOfOrderRepliesMatchedBySequence) {
       ++inversions;
     }
   }
-  EXPECT_GE(inversions, static_cast<std::size_t>(count / 2 - 2));
+  // On an idle machine every odd probe overtakes the even one before it (count / 2 inversions); a send that load
+  // delays by more than the 35 ms margin keeps its pair in order. Half of that still shows the matching at work
+  // on replies out of order, which is what this checks of the lab before the per-sequence checks below.
+  EXPECT_GE(inversions, static_cast<std::size_t>(count / 4));
 
   const auto summary = lab.stop_responder();
   const auto& injected = summary["injected"];

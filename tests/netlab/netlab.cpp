@@ -203,9 +203,8 @@ std::optional<double> median_of(const std::vector<nlohmann::json>& samples, cons
 }
 
 std::size_t count_status(const std::vector<nlohmann::json>& samples, const std::string& status) {
-  return static_cast<std::size_t>(std::count_if(samples.begin(), samples.end(), [&](const nlohmann::json& s) {
-    return s.value("status", "") == status;
-  }));
+  return static_cast<std::size_t>(std::count_if(
+      samples.begin(), samples.end(), [&](const nlohmann::json& s) { return s.value("status", "") == status; }));
 }
 
 std::vector<std::uint64_t> seqs_with_status(const netstab_output& out, const std::string& status) {

@@ -130,9 +130,9 @@ TEST(NetlabPacket, UnreachableQuoteIsCappedAt576BytesForV4) {
   request[9] = std::byte{1};
   std::copy_n(src.begin(), 4, request.begin() + 12);
   std::copy_n(dst.begin(), 4, request.begin() + 16);
-  ASSERT_EQ(icmp::encode_echo_request(icmp::family::v4, icmp::echo{1, 2, 3, 4, 5}, 1400 - 28,
-                                      std::span(request).subspan(20)),
-            1380U);
+  ASSERT_EQ(
+      icmp::encode_echo_request(icmp::family::v4, icmp::echo{1, 2, 3, 4, 5}, 1400 - 28, std::span(request).subspan(20)),
+      1380U);
   std::vector<std::byte> out;
   build_unreachable(request, dst, out);
   EXPECT_EQ(out.size(), 576U);
@@ -175,8 +175,8 @@ TEST(NetlabPacket, FloodPacketsDifferFromTheReplyInOneWayEach) {
   const flood_case cases[] = {
       {flood_kind::foreign_id, true, icmp::kind::echo_reply, 0xe206, true, 0x0123456789abcdefU, 7, 56, 76, "198.18.0.2",
        "2001:2::2"},
-      {flood_kind::wrong_cookie, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU ^ (0xffULL << 56U),
-       7, 56, 76, "198.18.0.2", "2001:2::2"},
+      {flood_kind::wrong_cookie, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU ^ (0xffULL << 56U), 7,
+       56, 76, "198.18.0.2", "2001:2::2"},
       {flood_kind::wrong_token, true, icmp::kind::echo_reply, 0x1d06, true, 0x0123456789abcdefU, 0xff000007U, 56, 76,
        "198.18.0.2", "2001:2::2"},
       {flood_kind::truncated, true, icmp::kind::echo_reply, 0x1d06, false, 0, 0, 40, 60, "198.18.0.2", "2001:2::2"},

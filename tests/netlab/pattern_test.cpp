@@ -42,9 +42,9 @@ TEST_P(Pattern, CountsMatchInjectedPattern) {
   netlab lab({"--delay", "fixed:5", "--pattern", c.pattern, "--realtime"});
   // netstab should exit 200 ms after its last probe; allow generous slack, but don't wait minutes on a hang.
   const auto limit = std::chrono::milliseconds(50 * c.count + 200) + std::chrono::seconds(15);
-  const auto out = run_netstab(
-      lab, {"--target", c.host, "--interval", "50", "--timeout", "200", "--count", std::to_string(c.count)}, false,
-      limit);
+  const auto out =
+      run_netstab(lab, {"--target", c.host, "--interval", "50", "--timeout", "200", "--count", std::to_string(c.count)},
+                  false, limit);
   EXPECT_FALSE(out.raw.timed_out) << "netstab did not exit after its last probe; stdout:\n" << out.raw.out;
   EXPECT_EQ(out.raw.exit_code, 0) << out.raw.err;
   EXPECT_TRUE(out.bad_lines.empty());

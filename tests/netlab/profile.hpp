@@ -42,12 +42,12 @@ struct profile {
   std::vector<std::pair<core::icmp::family, address>> hosts;  // the emulated host's addresses
   delay_spec delay;
   std::uint64_t seed = 1;
-  std::vector<action> pattern;  // applied cyclically by request index; empty means always reply
+  std::vector<action> pattern;   // applied cyclically by request index; empty means always reply
   std::uint32_t loss_every = 0;  // when > 0, every loss_every-th request (index % n == n - 1) is dropped
   nanos dup_gap = std::chrono::milliseconds(1);  // the duplicate follows the first reply after this gap
   bool index_by_seq = false;  // index requests by ICMP sequence instead of arrival order per host address
   nanos spin = std::chrono::microseconds(400);  // sleep until due - spin, then busy-wait to the exact time
-  bool realtime = false;  // SCHED_FIFO for the responder, for sharper wake-ups on a busy machine
+  bool realtime = false;                        // SCHED_FIFO for the responder, for sharper wake-ups on a busy machine
   // Where a request's arrival time comes from. tap (default): the kernel's timestamp of the packet leaving the
   // stack towards the TUN, read from a packet socket on the device, so the responder's own wake-up latency is
   // not added to the emulated delay. read: the monotonic clock right after read() on the TUN.

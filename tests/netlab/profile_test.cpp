@@ -27,7 +27,7 @@ TEST(NetlabProfile, DefaultsToBothEmulatedHostAddresses) {
 
 TEST(NetlabProfile, PatternRepeatsCyclically) {
   const profile p = parse({"--pattern", "ok,loss,dup,late:1500,unreach"});
-  const action_kind want[] = {action_kind::reply, action_kind::loss, action_kind::duplicate, action_kind::late,
+  const action_kind want[] = {action_kind::reply,       action_kind::loss,  action_kind::duplicate, action_kind::late,
                               action_kind::unreachable, action_kind::reply, action_kind::loss};
   for (std::size_t i = 0; i < std::size(want); ++i) {
     EXPECT_EQ(action_for(p, i).what, want[i]) << "index " << i;
@@ -49,8 +49,8 @@ TEST(NetlabProfile, LossEveryDropsEveryNth) {
 // --at places single actions (ahead of --loss-every and the pattern), --replay maps a request index to the
 // index whose reply it replays; both repeatable.
 TEST(NetlabProfile, AtAndReplayTargetSingleIndices) {
-  const profile p = parse({"--pattern", "ok,loss", "--at", "65534=loss,65535=late:300", "--at", "1=dup",
-                           "--replay", "65546=65536", "--replay", "65540=10"});
+  const profile p = parse({"--pattern", "ok,loss", "--at", "65534=loss,65535=late:300", "--at", "1=dup", "--replay",
+                           "65546=65536", "--replay", "65540=10"});
   EXPECT_EQ(action_for(p, 0).what, action_kind::reply);
   EXPECT_EQ(action_for(p, 1).what, action_kind::duplicate);  // --at wins over the pattern's loss
   EXPECT_EQ(action_for(p, 3).what, action_kind::loss);
@@ -66,14 +66,29 @@ struct bad_args_case {
 
 TEST(NetlabProfile, RejectsBadArguments) {
   const bad_args_case cases[] = {
-      {{"--delay", "gamma:1"}},        {{"--delay", "uniform:30:10"}}, {{"--delay", "fixed:-1"}},
-      {{"--delay", "fixed:x"}},        {{"--pattern", "ok,boom"}},    {{"--pattern", "late:"}},
-      {{"--host", "not-an-address"}},  {{"--seed"}},                  {{"--index", "random"}},
-      {{"--tun", "a-name-longer-than-15"}}, {{"--frobnicate"}},
-      {{"--delay", "cycle"}},          {{"--delay", "cycle:5:"}},     {{"--flood", "-3"}},
-      {{"--flood"}},                   {{"--at", "5"}},               {{"--at", "x=loss"}},
-      {{"--at", "5=boom"}},            {{"--at", "5=loss,"}},         {{"--replay", "5=0"}},
-      {{"--replay", "5=6"}},           {{"--replay", "5"}},           {{"--summary", "some"}},
+      {{"--delay", "gamma:1"}},
+      {{"--delay", "uniform:30:10"}},
+      {{"--delay", "fixed:-1"}},
+      {{"--delay", "fixed:x"}},
+      {{"--pattern", "ok,boom"}},
+      {{"--pattern", "late:"}},
+      {{"--host", "not-an-address"}},
+      {{"--seed"}},
+      {{"--index", "random"}},
+      {{"--tun", "a-name-longer-than-15"}},
+      {{"--frobnicate"}},
+      {{"--delay", "cycle"}},
+      {{"--delay", "cycle:5:"}},
+      {{"--flood", "-3"}},
+      {{"--flood"}},
+      {{"--at", "5"}},
+      {{"--at", "x=loss"}},
+      {{"--at", "5=boom"}},
+      {{"--at", "5=loss,"}},
+      {{"--replay", "5=0"}},
+      {{"--replay", "5=6"}},
+      {{"--replay", "5"}},
+      {{"--summary", "some"}},
   };
   for (const auto& c : cases) {
     EXPECT_THROW(parse_profile(c.args), std::invalid_argument) << c.args[0] << ' ' << c.args.back();

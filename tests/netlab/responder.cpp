@@ -85,8 +85,8 @@ struct pending_reply {
   nanos due{};
   std::uint64_t order = 0;  // ties keep their scheduling order
   std::vector<std::byte> packet;
-  long request = -1;        // index into injected_ms_ for a normal reply's first copy, -1 otherwise
-  nanos received{};         // when the request left the stack (the delay is counted from here)
+  long request = -1;  // index into injected_ms_ for a normal reply's first copy, -1 otherwise
+  nanos received{};   // when the request left the stack (the delay is counted from here)
 };
 
 struct later_first {
@@ -392,7 +392,8 @@ class responder {
         }
         wake_us_.push_back(static_cast<double>((before_write - due).count()) / 1e3);
         if (top.request >= 0) {
-          waited_ms_[static_cast<std::size_t>(top.request)] = static_cast<double>((before_write - top.received).count()) / 1e6;
+          waited_ms_[static_cast<std::size_t>(top.request)] =
+              static_cast<double>((before_write - top.received).count()) / 1e6;
         }
         write_us_.push_back(static_cast<double>((mono_now() - before_write).count()) / 1e3);
       }
@@ -434,12 +435,12 @@ class responder {
         {"replay_write_errors", counters_.replay_write_errors},
         {"pending", heap_.size()},
         {"delay_ms", delay},
-        {"send_error_us", {{"p50", percentile(wake_us_, 0.5)},
-                           {"p99", percentile(wake_us_, 0.99)},
-                           {"max", percentile(wake_us_, 1.0)}}},
-        {"write_us", {{"p50", percentile(write_us_, 0.5)},
-                      {"p99", percentile(write_us_, 0.99)},
-                      {"max", percentile(write_us_, 1.0)}}},
+        {"send_error_us",
+         {{"p50", percentile(wake_us_, 0.5)}, {"p99", percentile(wake_us_, 0.99)}, {"max", percentile(wake_us_, 1.0)}}},
+        {"write_us",
+         {{"p50", percentile(write_us_, 0.5)},
+          {"p99", percentile(write_us_, 0.99)},
+          {"max", percentile(write_us_, 1.0)}}},
     };
     if (profile_.summary_per_request) {
       out["injected"] = injected_ms_;

@@ -36,9 +36,7 @@ using std::chrono::nanoseconds;
 using std::chrono::seconds;
 
 // A configuration whose extra 600 s window covers a whole run, so its statistics count every probe.
-temp_config whole_run_config(const std::string& tag) {
-  return temp_config(tag, "[stats]\nextra_windows_s = [600]\n");
-}
+temp_config whole_run_config(const std::string& tag) { return temp_config(tag, "[stats]\nextra_windows_s = [600]\n"); }
 
 // The last stats line of the given window (netstab prints them when it finishes).
 nlohmann::json stats_of_window(const netstab_output& out, int window_s) {
@@ -52,9 +50,8 @@ nlohmann::json stats_of_window(const netstab_output& out, int window_s) {
 }
 
 std::size_t count_events(const netstab_output& out, const std::string& name) {
-  return static_cast<std::size_t>(std::count_if(out.events.begin(), out.events.end(), [&](const nlohmann::json& e) {
-    return e.value("event", "") == name;
-  }));
+  return static_cast<std::size_t>(std::count_if(out.events.begin(), out.events.end(),
+                                                [&](const nlohmann::json& e) { return e.value("event", "") == name; }));
 }
 
 // --- 1. The 16-bit sequence wrap ------------------------------------------------------------------------------
@@ -96,7 +93,7 @@ TEST(FaultSequence, SixteenBitWrapKeepsMatchingAndStatisticsExact) {
   // Exactly the dropped (and the late) probes timed out, every other probe is ok, each sequence exactly once:
   // ok and timeout together are 0 .. count - 1, so `seq` went on past 65535 without a gap or a repeat.
   EXPECT_EQ(std::vector<std::uint64_t>(lost_at.begin(), lost_at.end()), timeouts);
-  ASSERT_EQ(ok.size(), count - lost_at.size());
+  EXPECT_EQ(ok.size(), count - lost_at.size());
   std::vector<std::uint64_t> all = ok;
   all.insert(all.end(), timeouts.begin(), timeouts.end());
   std::sort(all.begin(), all.end());
@@ -308,8 +305,8 @@ TEST(FaultClock, RealtimeStepsDoNotDisturbProbing) {
   ASSERT_EQ(next_step, steps.size()) << "netstab ended before every step was made; output:\n" << out;
   ASSERT_EQ(clock_guard.set_offset(nanoseconds{0}), 0);
   const auto residual = clock_guard.offset();
-  EXPECT_LT(std::chrono::abs(residual), milliseconds(1)) << "CLOCK_REALTIME not restored: " << residual.count()
-                                                           << " ns off";
+  EXPECT_LT(std::chrono::abs(residual), milliseconds(1))
+      << "CLOCK_REALTIME not restored: " << residual.count() << " ns off";
 
   run_result raw;
   raw.out = out + netstab.stop(SIGTERM, seconds(5), raw.exit_code);

@@ -3,7 +3,7 @@
 // that receives what the flow's debug nodes show, and an nftables table that makes a loopback address stop
 // answering pings. Everything listens on 127.0.0.1 only; every wait is bounded; every start has a stop.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -86,7 +86,9 @@ function childEnv(extra = {}) {
   const env = Object.fromEntries(
     Object.entries(process.env).filter(([k]) => !k.startsWith('NETSTAB_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS'),
   );
-  return { ...env, ...extra };
+  // netstab keeps its history in a file of its own, not in the working directory.
+  const history = { NETSTAB_HISTORY_PATH: join(mkdtempSync(join(tmpdir(), 'netstab-nodered-')), 'history.db') };
+  return { ...env, ...history, ...extra };
 }
 
 // If the test process is interrupted (Ctrl-C, the runner's SIGTERM) the cleanup hooks do not run: the

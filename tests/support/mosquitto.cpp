@@ -167,14 +167,15 @@ void mosquitto_broker::make_certificates() const {
     head.insert(head.end(), tail.begin(), tail.end());
     ok(head);
   };
-  req({"openssl", "req", "-x509"}, {"-keyout", dir_ + "/ca.key", "-out", dir_ + "/ca.crt", "-days", "2", "-subj",
-                                    "/CN=netstab test CA"});
+  req({"openssl", "req", "-x509"},
+      {"-keyout", dir_ + "/ca.key", "-out", dir_ + "/ca.crt", "-days", "2", "-subj", "/CN=netstab test CA"});
   req({"openssl", "req", "-x509"}, {"-keyout", dir_ + "/other_ca.key", "-out", dir_ + "/other_ca.crt", "-days", "2",
                                     "-subj", "/CN=netstab other CA"});
   req({"openssl", "req"}, {"-keyout", dir_ + "/server.key", "-out", dir_ + "/server.csr", "-subj", "/CN=localhost"});
   ok({"openssl", "x509", "-req", "-in", dir_ + "/server.csr", "-CA", dir_ + "/ca.crt", "-CAkey", dir_ + "/ca.key",
       "-CAcreateserial", "-out", dir_ + "/server.crt", "-days", "2", "-extfile", ext});
-  req({"openssl", "req"}, {"-keyout", dir_ + "/client.key", "-out", dir_ + "/client.csr", "-subj", "/CN=netstab-client"});
+  req({"openssl", "req"},
+      {"-keyout", dir_ + "/client.key", "-out", dir_ + "/client.csr", "-subj", "/CN=netstab-client"});
   ok({"openssl", "x509", "-req", "-in", dir_ + "/client.csr", "-CA", dir_ + "/ca.crt", "-CAkey", dir_ + "/ca.key",
       "-CAcreateserial", "-out", dir_ + "/client.crt", "-days", "2"});
 }
@@ -207,7 +208,7 @@ void mosquitto_broker::start() {
   if (pid_ > 0) return;
   pid_ = spawn({"/usr/sbin/mosquitto", "-c", dir_ + "/mosquitto.conf"}, dir_ + "/mosquitto.log");
   if (pid_ < 0) throw std::runtime_error("fork failed");
-  const auto deadline = steady::now() + 10s;
+  const auto deadline = steady::now() + patience;
   while (steady::now() < deadline) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
@@ -220,7 +221,8 @@ void mosquitto_broker::start() {
     std::this_thread::sleep_for(10ms);
   }
   kill();
-  throw std::runtime_error("mosquitto did not accept connections within 10 s:\n" + log());
+  throw std::runtime_error("mosquitto did not accept connections within " + std::to_string(patience.count()) + " s:\n" +
+                           log());
 }
 
 void mosquitto_broker::wait_exit(std::chrono::milliseconds timeout) {
@@ -236,13 +238,14 @@ void mosquitto_broker::stop() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGCONT);
   ::kill(pid_, SIGTERM);
-  wait_exit(5s);
+  // SIGKILL after the wait would lose what persistence has still to write: wait as long as a loaded machine needs.
+  wait_exit(patience);
 }
 
 void mosquitto_broker::kill() {
   if (pid_ <= 0) return;
   ::kill(pid_, SIGKILL);
-  wait_exit(5s);
+  wait_exit(patience);
 }
 
 void mosquitto_broker::pause() {
@@ -491,15 +494,34 @@ void mqtt_test_client::handle_publish(std::uint8_t flags, const std::vector<std:
     while (c.ok && c.pos < end) {
       const std::size_t prop = c.varint();
       switch (prop) {
-        case 0x01: c.skip(1); break;
-        case 0x02: c.skip(4); break;
-        case 0x03: (void)c.str(); break;
-        case 0x08: m.response_topic = c.str(); break;
-        case 0x09: m.correlation_data = c.str(); break;
-        case 0x0B: (void)c.varint(); break;
-        case 0x23: c.skip(2); break;
-        case 0x26: (void)c.str(); (void)c.str(); break;
-        default: c.ok = false; break;
+        case 0x01:
+          c.skip(1);
+          break;
+        case 0x02:
+          c.skip(4);
+          break;
+        case 0x03:
+          (void)c.str();
+          break;
+        case 0x08:
+          m.response_topic = c.str();
+          break;
+        case 0x09:
+          m.correlation_data = c.str();
+          break;
+        case 0x0B:
+          (void)c.varint();
+          break;
+        case 0x23:
+          c.skip(2);
+          break;
+        case 0x26:
+          (void)c.str();
+          (void)c.str();
+          break;
+        default:
+          c.ok = false;
+          break;
       }
     }
   }
@@ -532,7 +554,9 @@ void mqtt_test_client::run() {
       continue;
     }
     switch (type & 0xF0U) {
-      case 0x30: handle_publish(static_cast<std::uint8_t>(type & 0x0FU), body); break;
+      case 0x30:
+        handle_publish(static_cast<std::uint8_t>(type & 0x0FU), body);
+        break;
       case 0x90:
         if (body.size() >= 2) {
           {
@@ -542,8 +566,11 @@ void mqtt_test_client::run() {
           cv_.notify_all();
         }
         break;
-      case 0xE0: drop_connection(); break;
-      default: break;
+      case 0xE0:
+        drop_connection();
+        break;
+      default:
+        break;
     }
   }
 }

@@ -25,16 +25,18 @@
 #include <thread>
 #include <vector>
 
+#include "tests/support/wait.hpp"
+
 namespace netstab::test {
 
 struct mosquitto_options {
   bool require_password = false;  // allow_anonymous false + password file with user/password below
   std::string user = "netstab";
   std::string password = "s3cret";
-  bool tls = false;               // TLS listener on tls_port(); certificate for "localhost" and 127.0.0.1
+  bool tls = false;                  // TLS listener on tls_port(); certificate for "localhost" and 127.0.0.1
   bool require_client_cert = false;  // with tls: the listener demands a client certificate signed by ca_file()
-  bool websockets = false;        // websockets listener on ws_port() (if mosquitto was built with it)
-  bool persistence = false;       // keep sessions and queued messages (QoS 0 too) across stop/start
+  bool websockets = false;           // websockets listener on ws_port() (if mosquitto was built with it)
+  bool persistence = false;          // keep sessions and queued messages (QoS 0 too) across stop/start
 };
 
 class mosquitto_broker {
@@ -48,20 +50,20 @@ class mosquitto_broker {
   int port() const { return port_; }
   int tls_port() const { return tls_port_; }
   int ws_port() const { return ws_port_; }
-  std::string url() const;       // "mqtt://127.0.0.1:<port>"
-  std::string tls_url() const;   // "mqtts://localhost:<tls_port>"
-  std::string ca_file() const;   // CA that signed the broker's certificate
-  std::string other_ca_file() const;  // an unrelated CA (for "wrong CA" tests)
+  std::string url() const;               // "mqtt://127.0.0.1:<port>"
+  std::string tls_url() const;           // "mqtts://localhost:<tls_port>"
+  std::string ca_file() const;           // CA that signed the broker's certificate
+  std::string other_ca_file() const;     // an unrelated CA (for "wrong CA" tests)
   std::string client_cert_file() const;  // a client certificate signed by ca_file() (CN netstab-client)
   std::string client_key_file() const;
   const std::string& dir() const { return dir_; }
-  std::string log() const;       // the broker's log so far
+  std::string log() const;  // the broker's log so far
 
-  void stop();     // SIGTERM and wait for exit (persistence is written)
-  void kill();     // SIGKILL and wait
-  void start();    // (re)start on the same ports; waits until it accepts connections
-  void pause();    // SIGSTOP
-  void resume();   // SIGCONT
+  void stop();    // SIGTERM and wait for exit (persistence is written)
+  void kill();    // SIGKILL and wait
+  void start();   // (re)start on the same ports; waits until it accepts connections
+  void pause();   // SIGSTOP
+  void resume();  // SIGCONT
   bool running() const { return pid_ > 0; }
 
  private:
@@ -80,7 +82,7 @@ class mosquitto_broker {
 // Runs a program (argv[0] searched in PATH), output appended to log_file (or
 // discarded); returns its exit status, or -1 if it could not run or took longer than timeout.
 int run_program(const std::vector<std::string>& argv, const std::string& log_file = {},
-                std::chrono::milliseconds timeout = std::chrono::seconds(20));
+                std::chrono::milliseconds timeout = std::chrono::seconds(60));
 
 // A free TCP port on 127.0.0.1 (bound then released; fine for tests).
 int free_port();
@@ -104,7 +106,7 @@ class mqtt_test_client {
   struct options {
     int port = 1883;
     std::string client_id = "netstab-test";
-    int version = 4;             // 4 = MQTT 3.1.1, 5 = MQTT 5
+    int version = 4;  // 4 = MQTT 3.1.1, 5 = MQTT 5
     bool clean_session = true;
     std::string user;
     std::string password;
@@ -116,19 +118,18 @@ class mqtt_test_client {
   mqtt_test_client& operator=(const mqtt_test_client&) = delete;
 
   // Waits until connected (CONNACK accepted). Returns false on timeout.
-  bool wait_connected(std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool wait_connected(std::chrono::milliseconds timeout = patience);
   // Subscribes (and resubscribes after reconnects); waits for the SUBACK.
-  bool subscribe(const std::string& filter, int qos = 1,
-                 std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool subscribe(const std::string& filter, int qos = 1, std::chrono::milliseconds timeout = patience);
   // QoS 0 publish; false when not connected.
   bool publish(const std::string& topic, const std::string& payload, bool retain = false,
                const std::string& response_topic = {}, const std::string& correlation_data = {});
 
   // Waits until pred(messages) holds; false on timeout.
   bool wait_until(const std::function<bool(const std::vector<received_message>&)>& pred,
-                  std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                  std::chrono::milliseconds timeout = patience);
   // Waits until at least n messages arrived on topic.
-  bool wait_count(const std::string& topic, std::size_t n, std::chrono::milliseconds timeout = std::chrono::seconds(5));
+  bool wait_count(const std::string& topic, std::size_t n, std::chrono::milliseconds timeout = patience);
   std::vector<received_message> messages() const;
   std::vector<received_message> on_topic(const std::string& topic) const;
   void clear();
@@ -147,7 +148,7 @@ class mqtt_test_client {
   mutable std::mutex mu_;
   std::condition_variable cv_;
   std::mutex write_mu_;
-  int fd_ = -1;              // written by the reader thread only; read under write_mu_ by writers
+  int fd_ = -1;  // written by the reader thread only; read under write_mu_ by writers
   bool connected_ = false;
   int connects_ = 0;
   std::vector<std::pair<std::string, int>> filters_;

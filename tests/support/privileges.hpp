@@ -19,12 +19,12 @@ bool privileged_required();
 }  // namespace netstab::test
 
 // Use as the first statement of a test body.
-#define NETSTAB_REQUIRE_ROOT()                                                               \
-  do {                                                                                       \
-    if (!::netstab::test::have_root()) {                                                     \
-      if (::netstab::test::privileged_required()) {                                          \
-        FAIL() << "this test needs root and REQUIRE_PRIVILEGED_TESTS=1 forbids a skip"; \
-      }                                                                                      \
+#define NETSTAB_REQUIRE_ROOT()                                                                     \
+  do {                                                                                             \
+    if (!::netstab::test::have_root()) {                                                           \
+      if (::netstab::test::privileged_required()) {                                                \
+        FAIL() << "this test needs root and REQUIRE_PRIVILEGED_TESTS=1 forbids a skip";            \
+      }                                                                                            \
       GTEST_SKIP() << "needs root (network namespaces, TUN, raw ICMP); run as root to include it"; \
-    }                                                                                        \
+    }                                                                                              \
   } while (false)

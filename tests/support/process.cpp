@@ -58,7 +58,8 @@ pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, const 
     for (const auto& e : *env) cenv.push_back(const_cast<char*>(e.c_str()));
     cenv.push_back(nullptr);
   }
-  const int rc = ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), env != nullptr ? cenv.data() : environ);
+  const int rc =
+      ::posix_spawnp(&pid, cargv[0], &actions, nullptr, cargv.data(), env != nullptr ? cenv.data() : environ);
   posix_spawn_file_actions_destroy(&actions);
   if (rc != 0) {
     throw std::runtime_error("cannot start " + argv[0] + ": " + std::strerror(rc));
@@ -93,7 +94,6 @@ std::optional<int> wait_for(pid_t pid, std::chrono::milliseconds timeout) {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
-
 
 run_result run(const std::vector<std::string>& argv, std::chrono::milliseconds timeout) {
   pipe_pair out = make_pipe();

@@ -14,7 +14,8 @@ namespace netstab::test {
 // Starts argv (argv[0] is looked up in PATH unless it holds a '/') with stdin from /dev/null and the given
 // stdout and stderr (-1 keeps ours). env, when given, replaces the environment ("NAME=value" strings).
 // Throws std::runtime_error when the process cannot be started.
-pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd, const std::vector<std::string>* env = nullptr);
+pid_t spawn(const std::vector<std::string>& argv, int out_fd, int err_fd,
+            const std::vector<std::string>* env = nullptr);
 
 // The exit status of a waitpid status: the exit code, or 128 + signal when killed by a signal.
 int decode_status(int status);

@@ -1,8 +1,8 @@
 #pragma once
 // The real netstab binary in service mode for tests against a real broker, and the small helpers every such
 // test needs. Test thread only.
-#include <map>
 #include <chrono>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -13,6 +13,8 @@
 
 #include "tests/support/child_process.hpp"
 #include "tests/support/mosquitto.hpp"
+#include "tests/support/timestamps.hpp"
+#include "tests/support/wait.hpp"
 
 namespace netstab::test {
 
@@ -46,6 +48,13 @@ std::vector<nlohmann::json> json_on(const mqtt_test_client& c, const std::string
 
 // Waits for a JSON reply carrying `id` on topic (a command's reply topic); nullopt on timeout.
 std::optional<nlohmann::json> reply_for(mqtt_test_client& c, const std::string& topic, const nlohmann::json& id,
-                                        std::chrono::milliseconds timeout = std::chrono::seconds(5));
+                                        std::chrono::milliseconds timeout = patience);
+
+// Validates payloads with the JSON Schemas in docs/schemas through ajv (tests/contract/validate.mjs; needs
+// web/node_modules): a gtest failure per invalid payload, with ajv's message.
+void expect_schema_valid(const std::string& kind, const std::vector<std::string>& payloads);
+
+// The non-empty payloads on topic, as text.
+std::vector<std::string> payloads_on(const mqtt_test_client& c, const std::string& topic);
 
 }  // namespace netstab::test

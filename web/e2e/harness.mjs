@@ -2,8 +2,8 @@
 // built page), the page built once, headless Chromium through playwright-core (Firefox lives in
 // driver.mjs), and helpers to start agents (the real netstab or the fake agent) as child processes.
 // Every wait is bounded.
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -132,10 +132,15 @@ function run(cmd, args) {
 }
 
 // Starts an agent process; resolves once its availability "online" is seen on the broker.
-export async function startAgent({ command, args, broker, agent, base = 'netstab', timeoutMs = 10000 }) {
+// historyPath: the history file to use (default: a new one in a temp directory); env: more variables for it.
+export async function startAgent({ command, args, broker, agent, base = 'netstab', timeoutMs = 10000, historyPath = null,
+  env: extraEnv = {} }) {
   // netstab reads NETSTAB_* variables as settings and refuses unknown ones, so the test's own
   // variables (NETSTAB_BIN, NETSTAB_UPDATE_SCREENSHOT...) are not passed on.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NETSTAB_')));
+  // Each agent keeps its history in a file of its own, not in the working directory.
+  env.NETSTAB_HISTORY_PATH = historyPath ?? join(mkdtempSync(join(tmpdir(), 'netstab-e2e-')), 'history.db');
+  Object.assign(env, extraEnv);
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';
   proc.stdout.on('data', (d) => (output += d));
@@ -233,14 +238,60 @@ export async function openBrowser(allowedOrigin) {
   return { browser, context, newPage, foreign, errors, dialogs, close: () => browser.close() };
 }
 
-export async function saveScreenshot(page, name = 'dashboard.png') {
+// Saves a full-page screenshot in test-artifacts/, and in docs/ too with NETSTAB_UPDATE_SCREENSHOT=1 unless
+// docs is false (for screenshots the documentation does not show).
+export async function saveScreenshot(page, name = 'dashboard.png', { docs = true } = {}) {
   const dir = join(repoRoot, 'test-artifacts');
   await mkdir(dir, { recursive: true });
   const file = join(dir, name);
   await page.screenshot({ path: file, fullPage: true });
-  if (process.env.NETSTAB_UPDATE_SCREENSHOT === '1') {
+  if (docs && process.env.NETSTAB_UPDATE_SCREENSHOT === '1') {
     await mkdir(join(repoRoot, 'docs'), { recursive: true });
     await copyFile(file, join(repoRoot, 'docs', name));
   }
   return file;
+}
+
+// Why ping-blocking rules cannot be installed here (not root, no nft), or null.
+export function missingFirewall() {
+  if (process.getuid?.() !== 0) return 'needs root (an nftables table that makes a loopback address unreachable)';
+  try {
+    execFileSync('nft', ['--version'], { stdio: 'ignore' });
+  } catch {
+    return 'nft (nftables) not found';
+  }
+  return null;
+}
+
+// An nftables table (inet, input hook) that answers ICMP echo requests to the loopback `address` with
+// "destination unreachable (host unreachable)": every probe comes back as unreachable, none times out, and no
+// packet leaves loopback. The table is named after this process, so parallel runs do not meet; remove()
+// deletes it, and so does an exit handler in case the test dies before its cleanup.
+export function rejectPingsTo(address, name = 'netstab_web_e2e') {
+  const table = `${name}_${process.pid}`;
+  const del = () => {
+    try {
+      execFileSync('nft', ['delete', 'table', 'inet', table], { stdio: 'ignore' });
+    } catch {}
+  };
+  const onExit = () => del();
+  let added = false;
+  // An interrupted run (Ctrl-C, the runner's SIGTERM) leaves through process.exit, so onExit still runs.
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]]) {
+    if (process.listenerCount(signal) === 0) process.once(signal, () => process.exit(code));
+  }
+  return {
+    add() {
+      const rules = `table inet ${table} {\n  chain input {\n    type filter hook input priority 0; policy accept;\n` +
+        `    ip daddr ${address} icmp type echo-request reject with icmp type host-unreachable\n  }\n}\n`;
+      execFileSync('nft', ['-f', '-'], { input: rules });
+      if (!added) process.on('exit', onExit);
+      added = true;
+    },
+    remove() {
+      if (added) del();
+      added = false;
+      process.off('exit', onExit);
+    },
+  };
 }

@@ -126,7 +126,9 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     await sleep(300); // the chart's ResizeObserver
     const widths = await page.evaluate(() => ({ scroll: document.documentElement.scrollWidth, inner: window.innerWidth }));
     assert.ok(widths.scroll <= widths.inner, `page scrolls sideways: ${JSON.stringify(widths)}`);
-    for (const id of ['h-rtt', 'h-proc', 'h-loss', 'h-jit', 'h-rto', 'h-status']) {
+    for (const id of ['vd-head', 'h-rtt', 'h-proc', 'h-loss', 'h-jit', 'h-rto', 'h-status']) {
+      // The newest sample may be a lost probe (no process latency): wait for one with a value.
+      await waitFor(`#${id} to show a value`, async () => !['', '—'].includes((await page.text(`#${id}`)).trim()), 5000);
       const v = await page.evaluate((sel) => {
         const e = document.querySelector(sel);
         e.scrollIntoView({ block: 'center' });
@@ -185,8 +187,12 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     const slug = XSS.replace(/[^A-Za-z0-9._-]/g, '_');
     await publish(c, 'netstab/xss-agent/availability', 'online');
     await publish(c, 'netstab/xss-agent/state', { agent: 'xss-agent', running: true, targets: [{ target: XSS, slug, address: XSS }] });
+    const fault = { segment: 'isp', metric: 'loss', hop: 1, address: XSS, since: null, reason: XSS };
     await publish(c, `netstab/xss-agent/targets/${slug}/stats`, { target: XSS, address: XSS, status: 'BAD', reason: XSS,
-      sent: 1, received: 0, lost: 1, loss_pct: 100 });
+      sent: 1, received: 0, lost: 1, loss_pct: 100, fault });
+    await publish(c, `netstab/xss-agent/targets/${slug}/path`, { target: XSS, address: XSS, ts: new Date().toISOString(),
+      hops: [{ ttl: 1, address: XSS, segment: 'isp', sent: 1, lost: 1, loss_pct: 100, rtt_ms: { p50: null, p95: null },
+        rate_limited: false }], fault });
     await publish(c, `netstab/xss-agent/targets/${slug}/incidents`, { target: XSS, incidents: [{ id: 1,
       start: new Date().toISOString(), end: null, duration_s: 1, probes_lost: 1, worst_status: 'BAD', reason: XSS }] });
     await waitFor('xss-agent listed', async () => (await page.count('#agent option[value="xss-agent"]')) === 1);
@@ -195,9 +201,16 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     await waitFor('the reason as text', async () => (await page.text('#h-reason')) === XSS);
     assert.ok((await page.text('#chart-title')).includes(XSS));
     assert.ok((await page.text('#incidents tbody')).includes(XSS));
+    await waitFor('the verdict as text', async () => (await page.text('#vd-reason')) === XSS);
+    assert.equal(await page.text('#vd-head'), `Your ISP: loss starts at hop 1 (${XSS})`);
+    await waitFor('the hop as text', async () => (await page.text('#hops tbody')).includes(XSS));
+    // Events are not retained: this one is sent while the page follows the agent.
+    await publish(c, 'netstab/xss-agent/events', { type: 'fault_change', ts: new Date().toISOString(), target: XSS,
+      from: 'ok', to: 'isp', reason: XSS }, false);
+    await waitFor('the event as text', async () => (await page.text('#events')).includes(XSS));
     assert.equal(await page.count('img'), 0);
     assert.deepEqual(browser.dialogs, []);
-    for (const topic of ['availability', 'state', `targets/${slug}/stats`, `targets/${slug}/incidents`]) {
+    for (const topic of ['availability', 'state', `targets/${slug}/stats`, `targets/${slug}/incidents`, `targets/${slug}/path`]) {
       await publish(c, `netstab/xss-agent/${topic}`, '');
     }
     c.end(true);

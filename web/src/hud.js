@@ -1,7 +1,8 @@
 // The HUD tiles: latest sample and primary-window stats of the selected target, the status with its
 // reason, a live clock, and the offline banner. Reads the store's objects; writes text only.
 import { $, setText } from './dom.js';
-import { fmtClock, fmtCount, fmtMs, fmtPct, fmtSignedMs, NONE } from './format.js';
+import { fmtClock, fmtMs, fmtPct, fmtSignedMs, NONE } from './format.js';
+import { lossLines, rtoLines } from './labels.js';
 import { statusClass, statusLabel } from './status.js';
 
 export class Hud {
@@ -9,8 +10,8 @@ export class Hud {
     this.root_ = $('hud');
     this.banner_ = $('banner');
     this.f_ = {};
-    for (const id of ['rtt', 'rtt-sub', 'proc', 'proc-sub', 'loss', 'loss-sub', 'jit', 'jit-sub', 'rto', 'rto-sub',
-      'mos', 'mos-sub', 'status', 'reason', 'clock', 'age']) {
+    for (const id of ['rtt', 'rtt-sub', 'proc', 'proc-sub', 'loss', 'loss-sub', 'loss-sub2', 'jit', 'jit-sub', 'rto',
+      'rto-sub', 'rto-sub2', 'mos', 'mos-sub', 'status', 'reason', 'clock', 'age']) {
       this.f_[id] = $(`h-${id}`);
     }
     this.statusTile_ = $('h-status-tile');
@@ -33,11 +34,15 @@ export class Hud {
     setText(f['proc-sub'], gap !== null ? `gap ${fmtSignedMs(gap)} ms · p95 ${fmtMs(st?.process.p95)}` : '');
 
     setText(f.loss, st ? fmtPct(st.loss_pct) : NONE);
-    setText(f['loss-sub'], st ? `${fmtCount(st.lost)} lost / ${fmtCount(st.sent)} sent · ${fmtCount(st.window_s)}s` : '');
+    const loss = lossLines(st);
+    setText(f['loss-sub'], loss.sub);
+    setText(f['loss-sub2'], loss.sub2);
     setText(f.jit, st ? fmtMs(st.jitter) : NONE);
     setText(f['jit-sub'], st ? `rfc3550 ${fmtMs(st.jitter_rfc3550)}` : '');
-    setText(f.rto, st ? fmtCount(st.rto) : NONE);
-    setText(f['rto-sub'], st ? `streak ${fmtCount(st.rto_streak)} · late ${fmtCount(st.late)} · dup ${fmtCount(st.duplicates)}` : '');
+    const rto = rtoLines(st);
+    setText(f.rto, rto.value);
+    setText(f['rto-sub'], rto.sub);
+    setText(f['rto-sub2'], rto.sub2);
     setText(f.mos, st && st.mos !== null ? st.mos.toFixed(2) : NONE);
     setText(f['mos-sub'], s && s.ttl !== null ? `ttl ${s.ttl} · ${s.clock ?? ''}` : '');
 

@@ -1,7 +1,7 @@
 // Wiring of the dashboard: connection -> store -> views, and the controls -> commands.
 // Everything runs on the page's main thread. Messages only update the store and mark views dirty;
 // the views are redrawn at most once per animation frame, so a burst of samples never stutters.
-import { $, el, setText } from './dom.js';
+import { $, el, setAttr, setText, syncChildren } from './dom.js';
 import { Connection } from './connection.js';
 import { Store, pickAgent } from './store.js';
 import { Commander, describeReply } from './commands.js';
@@ -11,7 +11,10 @@ import { Hud } from './hud.js';
 import { Chart } from './chart.js';
 import { readGap } from './reading.js';
 import { statusColour } from './status.js';
-import { fmtClock, fmtDateTime, fmtDuration } from './format.js';
+import { fmtClock } from './format.js';
+import { IncidentsView } from './incidents_view.js';
+import { renderEvents, renderPath, renderVerdict } from './verdict_view.js';
+import { HistoryView } from './history_view.js';
 
 const settings = loadSettings(window.localStorage, window.location);
 let base = normaliseBase(settings.base);
@@ -22,16 +25,19 @@ const selectedSlugs = new Map(); // agent -> selected slug, so switching agents 
 let agentId = null;
 let slug = null;
 let conn = { state: 'idle', text: 'not connected' };
+let bannerScope = 'none'; // the verdict banner's scope, read by the path view
 const dirty = new Set(['all']);
 let frame = 0;
 
 const hud = new Hud();
+const incidentsView = new IncidentsView(() => mark('incidents'));
 const chart = new Chart($('chart'), {
   spanSeconds: Number($('span').value),
   onLiveChange: (live) => {
     $('live').disabled = live;
   },
 });
+const historyView = new HistoryView({ send: (cmd, fields) => send(cmd, fields), agent: () => agentId });
 const link = new Connection({
   onStatus: (s) => {
     conn = s;
@@ -53,14 +59,14 @@ function onMessage(topic, text, retained) {
   if (!ch) return;
   if (ch.kind === 'availability') {
     if (agentId === null) selectAgent(pickAgent(store.agentList(), settings.agent));
-    mark('agents', ...(ch.agent === agentId ? ['hud', 'controls'] : []));
+    mark('agents', ...(ch.agent === agentId ? ['hud', 'controls', 'incidents', 'verdict'] : []));
     return;
   }
   if (ch.agent !== agentId) return;
   switch (ch.kind) {
     case 'state':
       ensureSlug();
-      mark('controls', 'targets', 'hud', 'chart', 'incidents');
+      mark('controls', 'targets', 'hud', 'chart', 'incidents', 'verdict', 'path');
       break;
     case 'sample':
       if (slug === null) selectSlug(ch.slug);
@@ -68,7 +74,15 @@ function onMessage(topic, text, retained) {
       break;
     case 'stats':
       if (slug === null) selectSlug(ch.slug);
-      mark('targets', ...(ch.slug === slug && ch.window === null ? ['hud', 'reading'] : []));
+      if (ch.window === null) mark('verdict');
+      mark('targets', ...(ch.slug === slug && ch.window === null ? ['hud', 'reading', 'path'] : []));
+      break;
+    case 'path':
+      if (slug === null) selectSlug(ch.slug);
+      mark('verdict', ...(ch.slug === slug ? ['path'] : []));
+      break;
+    case 'events':
+      mark('events');
       break;
     case 'incidents':
       if (ch.slug === slug) mark('incidents');
@@ -84,6 +98,7 @@ function onMessage(topic, text, retained) {
 function onReply(reply) {
   const entry = commander.match(reply);
   if (!entry) return;
+  if (entry.cmd.startsWith('history')) return historyView.onReply(entry, reply);
   showReply(describeReply(reply, entry), reply.ok ? 'ok' : 'err');
   const agent = store.agent(agentId);
   if (reply.running !== null && agent?.state) {
@@ -103,6 +118,7 @@ function selectAgent(id) {
   agentId = id;
   if (id !== null) {
     link.subscribe(agentSubscriptions(base, id));
+    historyView.refreshTargets();
     settings.agent = id;
     saveSettings(window.localStorage, settings);
   }
@@ -114,7 +130,7 @@ function selectAgent(id) {
 function selectSlug(s) {
   slug = s;
   if (agentId !== null) selectedSlugs.set(agentId, s);
-  mark('hud', 'chart', 'reading', 'targets', 'incidents');
+  mark('hud', 'chart', 'reading', 'targets', 'incidents', 'verdict', 'path');
 }
 
 // Keeps the selected target valid: one of the agent's targets when it lists some.
@@ -133,6 +149,7 @@ function send(cmd, fields = {}, then = null) {
     return showReply(`${cmd}: not connected to the broker`, 'err');
   }
   if (then) followUps.set(id, then);
+  if (cmd.startsWith('history')) return id;
   showReply(`${cmd}${fields.target !== undefined ? ` ${fields.target}` : ''}…`, 'pending');
 }
 
@@ -167,7 +184,9 @@ function onAdd() {
 setInterval(() => {
   for (const e of commander.expire()) {
     followUps.delete(e.id);
-    showReply(`${e.cmd}: no reply within 5 s (is the agent online?)`, 'err');
+    const why = 'no reply within 5 s (is the agent online?)';
+    if (e.cmd.startsWith('history')) historyView.onReply(e, { ok: false, error: why, body: null });
+    else showReply(`${e.cmd}: ${why}`, 'err');
   }
 }, 1000);
 
@@ -196,6 +215,9 @@ function render() {
   const all = dirty.has('all');
   const is = (w) => all || dirty.has(w);
   const target = selectedTarget();
+  if (is('verdict') && renderBanner()) dirty.add('path');
+  if (is('path')) renderPath(target, { showReason: bannerScope === 'agent', now: Date.now() });
+  if (is('events')) renderEvents(agentId === null ? null : store.agent(agentId));
   if (is('conn')) renderConn();
   if (is('agents')) renderAgents();
   if (is('controls')) renderControls();
@@ -205,6 +227,14 @@ function render() {
   if (is('reading')) renderReading(target);
   if (is('incidents')) renderIncidents(target);
   dirty.clear();
+}
+
+// Returns true when the banner's scope changed (the path view then shows or hides the target's own reason).
+function renderBanner() {
+  const a = agentId === null ? null : store.agent(agentId);
+  const before = bannerScope;
+  bannerScope = renderVerdict(a, agentId === null ? [] : store.targetList(agentId), slug, a?.online ?? null).scope;
+  return bannerScope !== before;
 }
 
 function renderConn() {
@@ -241,25 +271,32 @@ function renderControls() {
   renderAgents();
 }
 
+// The target list is redrawn on every stats message: its buttons are updated in place, so a click is never lost.
 function renderTargets() {
   const list = agentId === null ? [] : store.targetList(agentId);
   const on = online();
-  $('targets').replaceChildren(
-    ...list.map((t) => {
-      const name = t.target ?? t.slug;
-      return el(
-        'li',
-        { class: t.slug === slug ? 'selected' : null, 'data-slug': t.slug },
-        el(
-          'button',
-          { type: 'button', class: 'pick', title: t.address ? `${name} (${t.address})` : name, onclick: () => selectSlug(t.slug) },
-          el('span', { class: 'sdot', style: { background: statusColour(t.stats?.status, on) } }),
-          name,
-        ),
-        el('button', { type: 'button', class: 'rm', 'aria-label': `remove ${name}`, title: `remove ${name}`,
-          onclick: () => send('remove_target', { target: name }) }, '×'),
-      );
-    }),
+  syncChildren($('targets'), list, (t) => t.slug, createTargetItem, (li, t) => {
+    const name = t.target ?? t.slug;
+    li.className = t.slug === slug ? 'selected' : '';
+    setAttr(li, 'data-slug', t.slug);
+    const [pick, rm] = li.children;
+    setAttr(pick, 'title', t.address ? `${name} (${t.address})` : name);
+    pick.firstChild.style.background = statusColour(t.stats?.status, on);
+    setText(pick.lastChild, name);
+    setAttr(rm, 'aria-label', `remove ${name}`);
+    setAttr(rm, 'title', `remove ${name}`);
+  });
+}
+
+// One item of the target list; its handlers read the target's name when clicked, as the item outlives renames.
+function createTargetItem(t) {
+  const nameOf = () => store.agent(agentId)?.targets.get(t.slug)?.target ?? t.slug;
+  return el(
+    'li',
+    {},
+    el('button', { type: 'button', class: 'pick', onclick: () => selectSlug(t.slug) }, el('span', { class: 'sdot' }),
+      el('span', { class: 'pick-name' })),
+    el('button', { type: 'button', class: 'rm', onclick: () => send('remove_target', { target: nameOf() }) }, '×'),
   );
 }
 
@@ -273,6 +310,7 @@ function renderChart(target) {
   }
   $('chart').dataset.points = String(chart.points);
   const name = target ? target.target ?? target.slug : '—';
+  historyView.offerTarget(target?.target ?? null);
   setText($('chart-title'), target?.address && target.address !== name ? `${name} (${target.address})` : name);
 }
 
@@ -284,24 +322,14 @@ function renderReading(target) {
 }
 
 function renderIncidents(target) {
-  const list = target ? [...target.incidents].reverse() : [];
-  setText($('inc-target'), target ? target.target ?? target.slug : '');
-  $('inc-empty').hidden = list.length > 0;
-  $('incidents').tBodies[0].replaceChildren(
-    ...list.map((i) =>
-      el(
-        'tr',
-        { class: i.end === null ? 'open' : null },
-        el('td', {}, i.id ?? ''),
-        el('td', {}, fmtDateTime(i.start)),
-        el('td', {}, i.end === null ? 'open' : fmtDateTime(i.end)),
-        el('td', {}, fmtDuration(i.duration_s)),
-        el('td', {}, i.probes_lost ?? ''),
-        el('td', {}, i.worst_status ?? ''),
-        el('td', { class: 'reason' }, i.reason ?? ''),
-      ),
-    ),
-  );
+  const a = agentId === null ? null : store.agent(agentId);
+  incidentsView.render(target, { now: Date.now(), receivedAt: target?.incidentsAt ?? null,
+    agentOffline: a?.online === false, offlineSince: a?.since ?? null });
+}
+
+// An open incident's duration is counted by the page (the agent publishes it when it opens and closes).
+function hasOpenIncident(target) {
+  return target !== null && target.incidents.some((i) => i.end === null);
 }
 
 // ---- connection panel -----------------------------------------------------------------------
@@ -362,14 +390,19 @@ $('agent').addEventListener('change', (e) => {
 $('span').addEventListener('change', (e) => chart.setSpan(Number(e.target.value)));
 $('live').addEventListener('click', () => chart.setLive(true));
 
-// The clock ticks every second, and the live chart keeps sliding between samples.
-setInterval(() => hud.tick(Date.now(), selectedTarget()?.last ?? null), 1000);
+// The clock and an open incident's duration tick every second, and the live chart keeps sliding between samples.
+setInterval(() => {
+  const target = selectedTarget();
+  hud.tick(Date.now(), target?.last ?? null);
+  if (hasOpenIncident(target)) mark('incidents');
+}, 1000);
 setInterval(() => {
   if (chart.live && !document.hidden) mark('chart');
 }, 250);
+setInterval(() => historyView.tick(), 60000);
 
 fillForm();
 connect();
 
 // A read-only handle for the e2e tests and for a person debugging in the console.
-window.netstabDashboard = { store: () => store, chart };
+window.netstabDashboard = { store: () => store, chart, history: historyView };

@@ -5,6 +5,9 @@
 
 export const SAMPLE_STATUSES = ['ok', 'timeout', 'late', 'duplicate', 'unreachable', 'error'];
 export const HEALTH = ['OK', 'WARN', 'BAD'];
+export const SEGMENTS = ['ok', 'host', 'lan', 'isp', 'upstream', 'remote', 'unknown'];
+export const METRICS = ['none', 'host', 'latency', 'loss'];
+export const MAX_HOPS = 64;
 const RTT_CLOCKS = ['kernel', 'kernel_rx', 'user', 'none'];
 const LATENCY_KEYS = ['last', 'min', 'avg', 'max', 'stddev', 'p50', 'p95', 'p99'];
 const MAX_PAYLOAD = 1 << 20;
@@ -86,7 +89,70 @@ export function parseStats(text) {
     mos: num(o.mos),
     status: oneOf(o.status, HEALTH),
     reason: str(o.reason),
+    fault: parseFault(o.fault),
   };
+}
+
+// The verdict object of stats, state, path and incidents (issue 13). null when absent (an agent older than
+// path monitoring) or malformed: a fault needs a known segment; the rest is optional. An unknown metric
+// becomes null rather than dropping the fault, so a later agent's new metric still shows its segment.
+export function parseFault(v) {
+  if (!isObj(v)) return null;
+  const segment = oneOf(v.segment, SEGMENTS);
+  if (segment === null) return null;
+  const hop = count(v.hop);
+  return {
+    segment,
+    metric: oneOf(v.metric, METRICS),
+    hop: hop !== null && hop > 0 ? hop : null,
+    address: str(v.address),
+    since: parseTs(v.since),
+    reason: str(v.reason),
+  };
+}
+
+function parseHop(v) {
+  if (!isObj(v)) return null;
+  const ttl = count(v.ttl);
+  if (ttl === null || ttl < 1 || ttl > 255) return null;
+  const rtt = isObj(v.rtt_ms) ? v.rtt_ms : {};
+  return {
+    ttl,
+    address: str(v.address),
+    segment: oneOf(v.segment, SEGMENTS),
+    sent: count(v.sent),
+    lost: count(v.lost),
+    loss_pct: num(v.loss_pct),
+    p50: num(rtt.p50),
+    p95: num(rtt.p95),
+    rate_limited: v.rate_limited === true,
+  };
+}
+
+// .../targets/<slug>/path: hops in TTL order (sorted and deduplicated here, at most MAX_HOPS), the last one
+// whose address is the target's being the target itself.
+export function parsePath(text) {
+  const o = parseObject(text);
+  if (!o || str(o.target) === null || !Array.isArray(o.hops)) return null;
+  const byTtl = new Map();
+  for (const h of o.hops.slice(0, 4 * MAX_HOPS).map(parseHop)) {
+    if (h && !byTtl.has(h.ttl)) byTtl.set(h.ttl, h);
+  }
+  const hops = [...byTtl.values()].sort((a, b) => a.ttl - b.ttl).slice(0, MAX_HOPS);
+  return {
+    target: o.target,
+    address: str(o.address),
+    ts: parseTs(o.ts),
+    traced_at: parseTs(o.traced_at),
+    hops,
+    fault: parseFault(o.fault),
+  };
+}
+
+// A list of hop addresses in TTL order (null: no answer), as incidents and path_change events carry it.
+function parseAddressList(v) {
+  if (!Array.isArray(v)) return null;
+  return v.slice(0, MAX_HOPS).map((a) => str(a));
 }
 
 function parseIncident(v) {
@@ -101,6 +167,8 @@ function parseIncident(v) {
     probes_lost: count(v.probes_lost),
     worst_status: oneOf(v.worst_status, HEALTH),
     reason: str(v.reason),
+    fault: parseFault(v.fault),
+    path: parseAddressList(v.path),
   };
 }
 
@@ -121,6 +189,7 @@ export function parseEvent(text) {
     to: str(o.to),
     reason: str(o.reason),
     error: str(o.error),
+    hops: parseAddressList(o.hops),
   };
 }
 
@@ -151,6 +220,7 @@ export function parseState(text) {
     running: o.running,
     targets,
     mqtt: isObj(o.mqtt) ? { buffered: count(o.mqtt.buffered), dropped: count(o.mqtt.dropped) } : null,
+    fault: parseFault(o.fault),
   };
 }
 
@@ -165,6 +235,7 @@ export function parseReply(text) {
     cmd: str(o.cmd),
     error: str(o.error),
     running: typeof o.running === 'boolean' ? o.running : null,
+    body: o, // the whole reply, for commands whose answer is data (history)
   };
 }
 

@@ -1,5 +1,5 @@
 // The dashboard's model: agents found on the broker and, per agent, its state and its targets with
-// their latest sample, stats, incidents and chart history. Pure: fed with (topic, payload text) pairs,
+// their latest sample, stats, incidents, path (with the hops' recent history) and chart history. Pure: fed with (topic, payload text) pairs,
 // it answers what changed; the views read from it. History stays in memory when the selected agent or
 // target changes, so switching back shows the minutes already seen.
 //
@@ -10,16 +10,18 @@ import {
   parseAvailability,
   parseEvent,
   parseIncidents,
+  parsePath,
   parseReply,
   parseSample,
   parseState,
   parseStats,
 } from './payloads.js';
 import { SampleRing, DEFAULT_CAPACITY } from './ring.js';
+import { HopHistory } from './hops.js';
 
 export const MAX_AGENTS = 256;
 export const MAX_TARGETS = 256;
-export const MAX_EVENTS = 50;
+export const MAX_EVENTS = 100;
 
 export class Store {
   constructor({ base = 'netstab', ringCapacity = DEFAULT_CAPACITY } = {}) {
@@ -48,7 +50,10 @@ export class Store {
         stats: null,
         windows: new Map(),
         incidents: [],
+        incidentsAt: null, // local epoch ms the incident list arrived
         ring: new SampleRing(this.ringCapacity),
+        path: null, // the latest path message (parsePath), null when none or cleared
+        hops: new HopHistory(),
       };
       agent.targets.set(slug, t);
     }
@@ -118,12 +123,30 @@ export class Store {
         else t.stats = s;
         return { agent: a.id, kind, slug, window: where.window ?? null, value: s };
       }
+      case 'path': {
+        // An empty retained payload clears the path (path monitoring turned off, or the target removed).
+        if (payload === '') {
+          const t = this.target(a, slug, false);
+          if (!t || t.path === null) return null;
+          t.path = null;
+          return { agent: a.id, kind, slug, value: null };
+        }
+        const p = parsePath(payload);
+        const t = p && this.target(a, slug, true);
+        if (!t) return null;
+        t.target = p.target;
+        t.address = p.address ?? t.address;
+        t.path = p;
+        t.hops.push(p);
+        return { agent: a.id, kind, slug, value: p };
+      }
       case 'incidents': {
         const s = parseIncidents(payload);
         const t = s && this.target(a, slug, true);
         if (!t) return null;
         t.target = s.target;
         t.incidents = s.incidents;
+        t.incidentsAt = now;
         return { agent: a.id, kind, slug, value: s };
       }
       default:

@@ -28,7 +28,7 @@ export function isValidAgentId(agent) {
 }
 
 // Parses a topic under `base` into {agent, kind, slug?, window?}, or null when it is no contract topic.
-// kind: availability | state | sample | stats | incidents | events | cmd | reply.
+// kind: availability | state | sample | stats | incidents | path | events | cmd | reply.
 export function parseTopic(base, topic) {
   if (typeof topic !== 'string' || !topic.startsWith(base + '/')) return null;
   const parts = topic.slice(base.length + 1).split('/');
@@ -43,7 +43,7 @@ export function parseTopic(base, topic) {
   if (rest[0] !== 'targets' || rest.length < 3 || rest[1] === '') return null;
   const slug = rest[1];
   if (rest.length === 3) {
-    const kind = { sample: 'sample', stats: 'stats', incidents: 'incidents' }[rest[2]];
+    const kind = { sample: 'sample', stats: 'stats', incidents: 'incidents', path: 'path' }[rest[2]];
     return kind ? { agent, kind, slug } : null;
   }
   if (rest.length === 4 && rest[2] === 'stats' && /^\d+[smhd]$/.test(rest[3])) {

@@ -1,7 +1,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseAvailability, parseEvent, parseIncidents, parseObject, parseReply, parseSample, parseState, parseStats, parseTs,
+  MAX_HOPS, parseAvailability, parseEvent, parseFault, parseIncidents, parseObject, parsePath, parseReply, parseSample,
+  parseState, parseStats, parseTs,
 } from '../src/payloads.js';
 
 const SAMPLE = '{"target":"1.1.1.1","address":"1.1.1.1","seq":42,"ts":"2026-11-25T17:00:00.123Z","status":"ok",' +
@@ -109,7 +110,8 @@ test('parseState reads running and targets', () => {
 
 test('parseReply keeps the echoed id as a string', () => {
   assert.deepEqual(parseReply('{"id":"abc","ok":true,"cmd":"start","running":true}'),
-    { id: 'abc', ok: true, cmd: 'start', error: null, running: true });
+    { id: 'abc', ok: true, cmd: 'start', error: null, running: true,
+      body: { id: 'abc', ok: true, cmd: 'start', running: true } });
   assert.equal(parseReply('{"id":7,"ok":false,"cmd":"add_target","error":"missing field \\"target\\""}').id, '7');
   assert.equal(parseReply('{"ok":false,"error":"invalid JSON"}').id, null);
   assert.equal(parseReply('{"id":"x"}'), null);
@@ -125,4 +127,92 @@ test('parseAvailability is online, offline or unknown', () => {
   assert.equal(parseAvailability('online'), true);
   assert.equal(parseAvailability('offline\n'), false);
   assert.equal(parseAvailability('maybe'), null);
+});
+
+// Issue 13: the verdict and the path.
+const FAULT = {
+  segment: 'isp', metric: 'loss', hop: 3, address: '100.64.0.1', since: '2026-12-05T21:04:00.000Z',
+  reason: 'loss 8.0% from hop 3 (100.64.0.1, ISP) to the target since 21:04 UTC; hops 1–2 clean',
+};
+const PATH = {
+  target: 'example.org', address: '192.0.2.2', ts: '2026-12-05T21:04:00.000Z', traced_at: '2026-12-05T21:00:00.000Z',
+  hops: [
+    { ttl: 1, address: '192.168.1.1', segment: 'lan', sent: 60, lost: 0, loss_pct: 0.0, rtt_ms: { p50: 1.2, p95: 2.3 },
+      rate_limited: false },
+    { ttl: 2, address: null, segment: 'isp', sent: 60, lost: 60, loss_pct: 100.0, rtt_ms: { p50: null, p95: null },
+      rate_limited: false },
+    { ttl: 3, address: '100.64.0.1', segment: 'isp', sent: 60, lost: 5, loss_pct: 8.3, rtt_ms: { p50: 9.1, p95: 12 },
+      rate_limited: true },
+    { ttl: 5, address: '192.0.2.2', segment: 'remote', sent: 60, lost: 5, loss_pct: 8.3, rtt_ms: { p50: 14, p95: 20 },
+      rate_limited: false },
+  ],
+  fault: FAULT,
+};
+
+test('parseFault reads the contract object', () => {
+  assert.deepEqual(parseFault(FAULT), { segment: 'isp', metric: 'loss', hop: 3, address: '100.64.0.1',
+    since: Date.UTC(2026, 11, 5, 21, 4), reason: FAULT.reason });
+  assert.deepEqual(parseFault({ segment: 'ok', metric: 'none', hop: null, address: null, since: null, reason: 'ok' }),
+    { segment: 'ok', metric: 'none', hop: null, address: null, since: null, reason: 'ok' });
+});
+
+test('parseFault: absent or malformed is null, odd fields become null', () => {
+  for (const bad of [undefined, null, 'isp', [], {}, { segment: 'moon' }, { segment: 7 }]) assert.equal(parseFault(bad), null);
+  const f = parseFault({ segment: 'lan', metric: 'vibes', hop: -1, address: 5, since: 'yesterday', reason: ['x'] });
+  assert.deepEqual(f, { segment: 'lan', metric: null, hop: null, address: null, since: null, reason: null });
+  assert.equal(parseFault({ segment: 'lan', hop: 0 }).hop, null, 'TTLs start at 1');
+});
+
+test('stats, state and incidents carry the fault when present, null from an older agent', () => {
+  assert.equal(parseStats(STATS).fault, null);
+  assert.equal(parseStats(STATS.replace(/}$/, `,"fault":${JSON.stringify(FAULT)}}`)).fault.hop, 3);
+  assert.equal(parseState('{"running":true}').fault, null);
+  assert.equal(parseState(`{"running":true,"fault":${JSON.stringify(FAULT)}}`).fault.segment, 'isp');
+  const inc = (extra) => parseIncidents(JSON.stringify({ target: 't', incidents: [{ id: 1, start: '2026-12-05T21:04:00.000Z',
+    end: null, ...extra }] })).incidents[0];
+  assert.equal(inc({}).fault, null);
+  assert.equal(inc({}).path, null);
+  const full = inc({ fault: FAULT, path: ['192.168.1.1', null, '100.64.0.1', 7] });
+  assert.equal(full.fault.segment, 'isp');
+  assert.deepEqual(full.path, ['192.168.1.1', null, '100.64.0.1', null]);
+});
+
+test('parsePath reads the contract example', () => {
+  const p = parsePath(JSON.stringify(PATH));
+  assert.equal(p.target, 'example.org');
+  assert.equal(p.address, '192.0.2.2');
+  assert.equal(p.ts, Date.UTC(2026, 11, 5, 21, 4));
+  assert.equal(p.traced_at, Date.UTC(2026, 11, 5, 21, 0));
+  assert.equal(p.fault.hop, 3);
+  assert.deepEqual(p.hops.map((h) => h.ttl), [1, 2, 3, 5]);
+  assert.deepEqual(p.hops[0], { ttl: 1, address: '192.168.1.1', segment: 'lan', sent: 60, lost: 0, loss_pct: 0, p50: 1.2,
+    p95: 2.3, rate_limited: false });
+  assert.equal(p.hops[1].address, null);
+  assert.equal(p.hops[1].p50, null);
+  assert.equal(p.hops[2].rate_limited, true);
+});
+
+test('parsePath sorts hops by TTL, drops bad and repeated ones, bounds the count', () => {
+  const hops = [{ ttl: 3, address: 'c' }, { ttl: 1, address: 'a' }, { ttl: 1, address: 'dup' }, { ttl: 0 }, { ttl: 'x' },
+    'nope', { ttl: 2, address: 'b', rate_limited: 'yes', loss_pct: 'lots', segment: 'space' }];
+  const p = parsePath(JSON.stringify({ target: 't', hops }));
+  assert.deepEqual(p.hops.map((h) => [h.ttl, h.address]), [[1, 'a'], [2, 'b'], [3, 'c']]);
+  assert.equal(p.hops[1].rate_limited, false, 'only true is rate-limited');
+  assert.equal(p.hops[1].loss_pct, null);
+  assert.equal(p.hops[1].segment, null);
+  assert.equal(p.fault, null);
+  const many = Array.from({ length: 300 }, (_, i) => ({ ttl: i + 1, address: `10.0.0.${i}` }));
+  assert.equal(parsePath(JSON.stringify({ target: 't', hops: many })).hops.length, MAX_HOPS);
+  for (const bad of ['', '{}', '{"target":"t"}', '{"target":"t","hops":{}}', '{"hops":[]}']) assert.equal(parsePath(bad), null);
+});
+
+test('parseEvent reads fault_change and path_change', () => {
+  const f = parseEvent('{"type":"fault_change","ts":"2026-12-05T21:04:00.000Z","target":"t","from":"ok","to":"isp",' +
+    '"reason":"loss 8.0% from hop 3"}');
+  assert.deepEqual([f.type, f.target, f.from, f.to, f.hops], ['fault_change', 't', 'ok', 'isp', null]);
+  const agent = parseEvent('{"type":"fault_change","ts":"2026-12-05T21:04:00.000Z","from":"isp","to":"ok","reason":"ok"}');
+  assert.equal(agent.target, null);
+  const p = parseEvent('{"type":"path_change","ts":"2026-12-05T21:04:00.000Z","target":"t",' +
+    '"reason":"hop 3 changed 203.0.113.2 -> 203.0.113.6","hops":["192.168.1.1",null,"203.0.113.6"]}');
+  assert.deepEqual(p.hops, ['192.168.1.1', null, '203.0.113.6']);
 });

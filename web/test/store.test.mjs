@@ -101,3 +101,52 @@ test('a custom base topic is honoured', () => {
   assert.equal(st.handle('netstab/h1/availability', 'online'), null);
   assert.equal(st.handle('lab/ns/h1/availability', 'online').agent, 'h1');
 });
+
+test('an incident list records when it arrived, for the open incident\'s running duration', () => {
+  const st = new Store();
+  const incidents = JSON.stringify({ target: 'h', incidents: [{ id: 1, start: ts(0), end: null, duration_s: 0,
+    probes_lost: 4, worst_status: 'BAD', reason: '4 probes lost in a row' }] });
+  st.handle('netstab/a/targets/h/incidents', incidents, 7000, true);
+  const t = st.agent('a').targets.get('h');
+  assert.equal(t.incidentsAt, 7000);
+  assert.equal(t.incidents[0].end, null);
+});
+
+const pathPayload = (sec, hops) => JSON.stringify({ target: 'example.org', address: '192.0.2.2', ts: ts(sec),
+  traced_at: ts(0), hops: hops.map((a, i) => ({ ttl: i + 1, address: a, segment: 'isp', sent: 60, lost: 0, loss_pct: 0,
+    rtt_ms: { p50: 1 + i, p95: 2 + i }, rate_limited: false })) });
+
+test('a path message is kept per target with the hops\' history; an empty one clears it', () => {
+  const st = new Store();
+  const ch = st.handle('netstab/h1/targets/example.org/path', pathPayload(1, ['192.168.1.1', null, '192.0.2.2']));
+  assert.equal(ch.kind, 'path');
+  assert.equal(ch.slug, 'example.org');
+  const t = st.agent('h1').targets.get('example.org');
+  assert.equal(t.target, 'example.org');
+  assert.equal(t.address, '192.0.2.2');
+  assert.equal(t.path.hops.length, 3);
+  st.handle('netstab/h1/targets/example.org/path', pathPayload(2, ['192.168.1.1', null, '192.0.2.2']));
+  assert.equal(t.hops.series(1).length, 2);
+  // The same retained message again (a reconnect) adds no point.
+  st.handle('netstab/h1/targets/example.org/path', pathPayload(2, ['192.168.1.1', null, '192.0.2.2']));
+  assert.equal(t.hops.series(1).length, 2);
+  assert.deepEqual(st.handle('netstab/h1/targets/example.org/path', ''), { agent: 'h1', kind: 'path', slug: 'example.org',
+    value: null });
+  assert.equal(t.path, null);
+  assert.equal(st.handle('netstab/h1/targets/example.org/path', ''), null, 'already cleared');
+  assert.equal(st.handle('netstab/h1/targets/nope/path', ''), null, 'an unknown target is not created');
+  assert.equal(st.agent('h1').targets.has('nope'), false);
+  assert.equal(st.handle('netstab/h1/targets/example.org/path', '{"target":"example.org"}'), null, 'no hops: not a path');
+});
+
+test('the verdict is read from stats, state and incidents, and is null from an older agent', () => {
+  const st = new Store();
+  const fault = { segment: 'isp', metric: 'loss', hop: 3, address: '100.64.0.1', since: ts(0), reason: 'r' };
+  st.handle('netstab/h1/targets/a/stats', JSON.stringify({ target: 'a', status: 'BAD', fault }));
+  st.handle('netstab/h1/targets/b/stats', JSON.stringify({ target: 'b', status: 'OK' }));
+  st.handle('netstab/h1/state', JSON.stringify({ agent: 'h1', running: true, targets: [], fault }));
+  const a = st.agent('h1');
+  assert.equal(a.targets.get('a').stats.fault.hop, 3);
+  assert.equal(a.targets.get('b').stats.fault, null);
+  assert.equal(a.state.fault.segment, 'isp');
+});

@@ -25,6 +25,8 @@ const cases = [
   ['netstab/h1/targets/1.1.1.1/stats', { agent: 'h1', kind: 'stats', slug: '1.1.1.1' }],
   ['netstab/h1/targets/1.1.1.1/stats/5m', { agent: 'h1', kind: 'stats', slug: '1.1.1.1', window: '5m' }],
   ['netstab/h1/targets/x/incidents', { agent: 'h1', kind: 'incidents', slug: 'x' }],
+  ['netstab/h1/targets/example.org/path', { agent: 'h1', kind: 'path', slug: 'example.org' }],
+  ['netstab/h1/targets/x/path/5m', null],
   ['netstab/h1/targets/x/stats/five', null],
   ['netstab/h1/targets//sample', null],
   ['netstab/h1/targets/x/other', null],

@@ -1,0 +1,47 @@
+#include "service/app/startup.hpp"
+
+#include <MQTTAsync.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+
+#include "service/app/privileges.hpp"
+
+namespace netstab::service {
+
+void prepare_process() {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::signal(SIGHUP, SIG_IGN);
+  // Paho's own OpenSSL set-up (error strings, every algorithm, the OpenSSL configuration file) would run when the
+  // first client is created and touch much of libcrypto even with no TLS configured (docs/benchmarks.md has the
+  // resident size it costs). OpenSSL 3 initialises itself on first use, so an mqtts:// or wss:// broker works.
+  MQTTAsync_init_options paho_init = MQTTAsync_init_options_initializer;
+  paho_init.do_openssl_init = 0;
+  MQTTAsync_global_init(&paho_init);
+}
+
+icmp_descriptors open_icmp_sockets() {
+  icmp_descriptors icmp = icmp_descriptors::open();
+  for (const auto* d : {&icmp.v4, &icmp.v6}) {
+    const bool v4 = d == &icmp.v4;
+    if (d->valid()) {
+      spdlog::debug("pre-opened {} {} socket: receive buffer {} bytes as the kernel counts it ({} asked)",
+                    v4 ? "ICMP" : "ICMPv6", d->kind() == socket_kind::raw ? "raw" : "datagram", d->receive_buffer(),
+                    d->asked_receive_buffer());
+    } else {
+      spdlog::debug("no pre-opened {} socket: {}", v4 ? "ICMP" : "ICMPv6", v4 ? icmp.v4_error : icmp.v6_error);
+    }
+  }
+  return icmp;
+}
+
+void drop_privileges() {
+  if (const auto caps = drop_capabilities(); !caps.error.empty()) {
+    spdlog::warn("could not drop capabilities ({}); running with the ones it was started with", caps.error);
+  } else if (caps.dropped > 0 || caps.kept_net_raw) {
+    spdlog::debug("capabilities: kept {}, dropped {} other(s)", caps.kept_net_raw ? "CAP_NET_RAW" : "none",
+                  caps.dropped);
+  }
+}
+
+}  // namespace netstab::service

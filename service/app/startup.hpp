@@ -1,0 +1,19 @@
+#pragma once
+// What main does before the loop runs, in this order: the process-wide set-up, the ICMP sockets opened while
+// the capabilities are still held, then the capabilities dropped (privileges.hpp). Main's thread only, before any
+// other thread exists.
+#include "service/probe/icmp_descriptor.hpp"
+
+namespace netstab::service {
+
+// A dead subscriber pipe must not kill the monitor (writes report EPIPE instead); SIGHUP means "reload" once the
+// loop runs, and until then it must not kill a starting service; Paho's global set-up without its OpenSSL part.
+void prepare_process();
+// One ICMP socket per family, opened now so that a receive buffer above net.core.rmem_max (SO_RCVBUFFORCE, which
+// needs CAP_NET_ADMIN) is granted; logged at debug. A family that does not open is opened, or reported, by the
+// prober when a target needs it.
+icmp_descriptors open_icmp_sockets();
+// drop_capabilities, with what it did in the log.
+void drop_privileges();
+
+}  // namespace netstab::service

@@ -1,0 +1,422 @@
+// The prober's targets, life cycle and schedule. Sockets, sends, replies and samples are in prober_io.cpp.
+#include "service/probe/prober.hpp"
+
+#include <net/if.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <random>
+
+#include <spdlog/spdlog.h>
+
+#include "service/probe/prober_target.hpp"
+#include "service/probe/sockaddr.hpp"
+
+namespace netstab::service {
+
+namespace icmp = core::icmp;
+using core::mono_time;
+using core::nanos;
+
+namespace {
+
+// The token's layout is in prober.hpp: slot (low bits), generation, path bit.
+constexpr std::uint32_t slot_bits = 20;
+constexpr std::uint32_t slot_mask = (1U << slot_bits) - 1;
+constexpr std::uint32_t generation_mask = 0x7ffU;
+
+}  // namespace
+
+prober::prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink,
+               icmp_descriptors preopened)
+    : loop_(loop),
+      clock_(clk),
+      opt_(std::move(opt)),
+      sink_(sink),
+      timer_(loop),
+      resolver_(loop),
+      spare4_(std::move(preopened.v4)),
+      spare6_(std::move(preopened.v6)),
+      engine_(opt_.path.engine, clk),
+      agent_tracker_(core::tracker_config{1, 1}),
+      gateway_reader_(loop, [this](const core::gateways& g) {
+        if (g != gateways_)
+          spdlog::debug("default gateways: {} / {}", g.v4 ? g.v4->text() : "none", g.v6 ? g.v6->text() : "none");
+        gateways_ = g;
+      }) {
+  keep4_ = spare4_.valid();
+  keep6_ = spare6_.valid();
+  std::random_device rd;
+  cookie_ = (static_cast<std::uint64_t>(rd()) << 32U) ^ rd();
+  events_.reserve(8);
+}
+
+prober::~prober() { close(); }
+
+std::size_t prober::target_count() const {
+  return static_cast<std::size_t>(
+      std::count_if(slots_.begin(), slots_.end(), [](const auto& p) { return p != nullptr; }));
+}
+
+prober::target* prober::find_mut(std::string_view host) {
+  for (auto& p : slots_) {
+    if (p && p->spec_.host == host) return p.get();
+  }
+  return nullptr;
+}
+
+const target_view* prober::find(std::string_view host) const { return const_cast<prober*>(this)->find_mut(host); }
+
+std::vector<const target_view*> prober::targets() const {
+  std::vector<const target*> list;
+  for (const auto& p : slots_) {
+    if (p) list.push_back(p.get());
+  }
+  std::sort(list.begin(), list.end(), [](const target* a, const target* b) { return a->order < b->order; });
+  return {list.begin(), list.end()};
+}
+
+std::size_t prober::memory_bytes() const {
+  std::size_t n = sizeof(*this) + slots_.capacity() * sizeof(void*) + packet_.capacity();
+  for (const auto& p : slots_) {
+    if (p) n += sizeof(target) + p->seqs.capacity() * sizeof(core::probe_record) + p->monitor_.memory_bytes();
+  }
+  return n;
+}
+
+core::result<void> prober::check_target(const core::target_spec& spec) const {
+  if (spec.literal) {
+    const bool v4 = spec.literal->is_v4();
+    if ((v4 && spec.probe.family == core::ip_version::v6) || (!v4 && spec.probe.family == core::ip_version::v4)) {
+      return core::error{"target \"" + spec.host + "\" is an IPv" + (v4 ? "4" : "6") + " address but ip_version is " +
+                         (v4 ? "6" : "4")};
+    }
+    if (auto addr = to_sockaddr(*spec.literal); !addr) {
+      return core::error{"target \"" + spec.host + "\": " + addr.message()};
+    }
+  }
+  if (spec.probe.source) {
+    if (auto src = to_sockaddr(*spec.probe.source); !src) return core::error{"source: " + src.message()};
+  }
+  if (!spec.probe.interface.empty() && ::if_nametoindex(spec.probe.interface.c_str()) == 0) {
+    return core::error{"interface \"" + spec.probe.interface + "\" does not exist"};
+  }
+  return core::success();
+}
+
+core::result<void> prober::add_target(const core::target_spec& spec) {
+  if (closed_) return core::error{"prober is closed"};
+  if (find_mut(spec.host) != nullptr) return core::error{"target \"" + spec.host + "\" is already monitored"};
+  if (auto r = check_target(spec); !r) return r;
+  if (spec.probe.path == core::path_mode::on && (!opt_.path.enabled || path_targets_ >= opt_.path.max_targets)) {
+    return core::error{"target \"" + spec.host + "\": path monitoring is " +
+                       (opt_.path.enabled ? "on for " + std::to_string(path_targets_) + " targets already, the most " +
+                                                "path.max_targets allows"
+                                          : std::string("off (path.enabled = false)"))};
+  }
+  // check_target accepted both address conversions below; an interface may still vanish meanwhile.
+  auto t = std::make_unique<target>(spec, opt_.monitor, opt_.path.verdict);
+  if (spec.literal) {
+    t->addr = *to_sockaddr(*spec.literal);
+    t->fam = spec.literal->is_v4() ? icmp::family::v4 : icmp::family::v6;
+    t->address_text_ = spec.literal->text();
+    t->ip = spec.literal;
+  }
+  if (spec.probe.source) t->send_opt.source = *to_sockaddr(*spec.probe.source);
+  if (!spec.probe.interface.empty()) {
+    const unsigned idx = ::if_nametoindex(spec.probe.interface.c_str());
+    if (idx == 0) return core::error{"interface \"" + spec.probe.interface + "\" does not exist"};
+    t->send_opt.ifindex = static_cast<int>(idx);
+  }
+  t->send_opt.ttl = spec.probe.ttl;
+  t->send_opt.tos = spec.probe.tos;
+  t->seqs.resize(core::sequence_map::capacity_for(spec.probe.interval, spec.probe.timeout, opt_.late_grace));
+
+  std::uint32_t slot = 0;
+  while (slot < slots_.size() && slots_[slot]) ++slot;
+  if (slot > slot_mask) return core::error{"too many targets"};
+  if (slot == slots_.size()) {
+    slots_.emplace_back();
+    generations_.push_back(0);
+  }
+  generations_[slot] = (generations_[slot] + 1) & generation_mask;
+  t->slot = slot;
+  t->token = slot | (generations_[slot] << slot_bits);
+  t->order = order_++;
+  target& ref = *t;
+  slots_[slot] = std::move(t);
+  sink_.on_target_event(ref, core::target_event::added, "");
+  if (auto chosen = choose_path(ref); !chosen) spdlog::warn("{}", chosen.message());
+  if (!ref.literal()) start_resolve(ref);
+  if (running_) {
+    if (ref.addr) {
+      if (auto s = socket_for(ref.fam); !s) spdlog::error("{}", s.message());
+    }
+    schedule_first_send(ref, clock_.now());
+    reschedule(ref);
+    rearm();
+  }
+  return core::success();
+}
+
+bool prober::remove_target(std::string_view host) {
+  target* t = find_mut(host);
+  if (t == nullptr) return false;
+  if (t->resolve_id != 0) resolver_.cancel(t->resolve_id);
+  sched_.cancel(t->slot);
+  if (t->path) drop_path(*t);
+  const std::uint32_t slot = t->slot;
+  // The sink sees the target one last time, then it is gone: late replies for its token no longer match because
+  // the slot's generation moves on when reused.
+  sink_.on_target_event(*t, core::target_event::removed, "");
+  slots_[slot].reset();
+  promote_paths();
+  evaluate_agent();
+  rearm();
+  check_finished();
+  return true;
+}
+
+bool prober::set_interval(std::string_view host, nanos interval) {
+  target* t = find_mut(host);
+  if (t == nullptr) return false;
+  t->spec_.probe.interval = interval;
+  t->seqs.resize(core::sequence_map::capacity_for(interval, t->spec_.probe.timeout, opt_.late_grace));
+  if (running_ && t->sending) {
+    // The next probe keeps its phase if it comes sooner than one new interval.
+    t->next_send = std::min(t->next_send, clock_.now() + interval);
+    reschedule(*t);
+    rearm();
+  }
+  return true;
+}
+
+core::result<void> prober::start() {
+  if (closed_) return core::error{"prober is closed"};
+  if (running_) return core::success();
+  // Open the sockets the known targets need now, so that a missing permission is reported at once rather than
+  // as a stream of send errors.
+  for (auto& p : slots_) {
+    if (!p || !p->addr) continue;
+    if (auto s = socket_for(p->fam); !s) {
+      detach_sockets();
+      return core::error{s.message()};
+    }
+  }
+  running_ = true;
+  finished_ = false;
+  engine_.resume();
+  refresh_gateways(true);
+  const mono_time now = clock_.now();
+  for (auto& p : slots_) {
+    if (!p) continue;
+    schedule_first_send(*p, now);
+    if (!p->literal() && !p->addr && p->resolve_id == 0) start_resolve(*p);
+    reschedule(*p);
+  }
+  rearm();
+  check_receive_buffers();
+  next_buffer_check_ = now + buffer_check_period;
+  return core::success();
+}
+
+void prober::schedule_first_send(target& t, mono_time now) {
+  t.sending = opt_.count == 0 || t.sent_ < opt_.count;
+  t.next_send = now + core::stagger_offset(t.order, t.spec_.probe.interval);
+}
+
+void prober::stop() {
+  if (!running_) return;
+  running_ = false;
+  sched_.clear();
+  timer_.stop();
+  engine_.pause();
+  for (auto& p : slots_) {
+    if (!p) continue;
+    p->sending = false;
+    // Probes in flight are forgotten: they were neither answered nor lost.
+    p->seqs.forget_outstanding();
+  }
+  detach_sockets();
+}
+
+void prober::close() {
+  if (closed_) return;
+  stop();
+  closed_ = true;
+  spare4_.close();
+  spare6_.close();
+  for (auto& p : slots_) {
+    if (p && p->resolve_id != 0) resolver_.cancel(p->resolve_id);
+  }
+  resolver_.close();
+  gateway_reader_.close();
+  timer_.close();
+}
+
+void prober::start_resolve(target& t) {
+  if (t.resolve_id != 0) return;
+  const std::uint32_t token = t.token;
+  t.resolve_id = resolver_.resolve(t.spec_.host, t.spec_.probe.family, [this, token](resolver::answer a) {
+    if (target* tp = by_token(token)) on_resolved(*tp, std::move(a));
+  });
+}
+
+void prober::on_resolved(target& t, resolver::answer a) {
+  t.resolve_id = 0;
+  const mono_time now = clock_.now();
+  if (!a) {
+    t.resolve_backoff =
+        t.resolve_backoff.count() == 0 ? opt_.resolve_retry : std::min(t.resolve_backoff * 2, opt_.resolve_interval);
+    t.next_resolve = now + t.resolve_backoff;
+    spdlog::warn("{}: resolve failed: {} (retry in {} s)", t.spec_.host, a.message(),
+                 std::chrono::duration_cast<std::chrono::seconds>(t.resolve_backoff).count());
+    sink_.on_target_event(t, core::target_event::resolve_failed, a.message());
+    events_.clear();
+    t.monitor_.set_fault("resolve failed: " + a.message(), now, clock_.wall_now(), events_);
+    t.faulted = true;
+    emit_events(t);
+    if (opt_.count != 0) {
+      t.sending = false;
+      t.sent_ = opt_.count;
+      check_finished();
+    }
+  } else {
+    learn_address(t, a->front(), now);
+  }
+  if (running_) {
+    reschedule(t);
+    rearm();
+  }
+}
+
+// The prober takes the first address the resolver prefers.
+void prober::learn_address(target& t, const core::ip_address& a, mono_time now) {
+  auto addr = to_sockaddr(a);
+  if (!addr) {
+    spdlog::error("{}: {}", t.spec_.host, addr.message());
+    return;
+  }
+  const std::string text = a.text();
+  const bool changed = t.addr && !same_address(*t.addr, *addr);
+  const std::string old = t.address_text_;
+  t.addr = *addr;
+  t.fam = a.is_v4() ? icmp::family::v4 : icmp::family::v6;
+  t.address_text_ = text;
+  t.ip = a;
+  if (t.path) start_path(t);
+  t.resolve_backoff = nanos{0};
+  t.next_resolve = now + opt_.resolve_interval;
+  if (changed) {
+    spdlog::info("{}: address changed {} -> {}", t.spec_.host, old, text);
+    sink_.on_target_event(t, core::target_event::address_changed, old);
+  } else if (old.empty()) {
+    spdlog::info("{}: resolved to {}", t.spec_.host, text);
+    sink_.on_target_event(t, core::target_event::resolved, text);
+  }
+  if (t.faulted) {
+    events_.clear();
+    t.monitor_.clear_fault(now, clock_.wall_now(), events_);
+    t.faulted = false;
+    emit_events(t);
+  }
+  if (running_) {
+    if (auto s = socket_for(t.fam); !s) spdlog::error("{}", s.message());
+  }
+}
+
+prober::target* prober::by_token(std::uint32_t token) {
+  token &= ~path_bit;
+  const std::uint32_t slot = token & slot_mask;
+  if (slot >= slots_.size() || !slots_[slot] || slots_[slot]->token != token) return nullptr;
+  return slots_[slot].get();
+}
+
+void prober::reschedule(target& t) {
+  std::optional<mono_time> next;
+  auto take = [&next](mono_time v) {
+    if (!next || v < *next) next = v;
+  };
+  if (running_) {
+    if (t.sending && t.addr) take(t.next_send);
+    if (auto d = t.seqs.next_deadline()) take(*d);
+    if (t.next_resolve && !t.literal() && t.resolve_id == 0) take(*t.next_resolve);
+  }
+  if (next) {
+    sched_.schedule(t.slot, *next);
+  } else {
+    sched_.cancel(t.slot);
+  }
+}
+
+void prober::rearm() {
+  if (!running_ || closed_) {
+    timer_.stop();
+    return;
+  }
+  auto next = sched_.next();
+  if (const auto path = engine_.next_wake(); path && (!next || *path < *next)) next = path;
+  if (!next) {
+    timer_.stop();
+    return;
+  }
+  const nanos wait = *next - clock_.now();
+  // libuv timers count whole milliseconds; round up so that we never wake early.
+  const auto ms = wait.count() <= 0 ? 0 : (wait.count() + 999'999) / 1'000'000;
+  timer_.start(static_cast<std::uint64_t>(ms), [this] { on_timer(); });
+}
+
+void prober::on_timer() {
+  ++counters_.wakeups;
+  // The loop's time for this wake-up, read once: every due event is judged against it.
+  const mono_time now = clock_.now();
+  while (auto id = sched_.pop_due(now + opt_.slack)) {
+    if (*id < slots_.size() && slots_[*id]) service(*slots_[*id], now);
+  }
+  if (const auto path = engine_.next_wake(); path && *path <= now + opt_.slack) path_tick();
+  if (!warned_receive_buffer_ && now >= next_buffer_check_) {
+    next_buffer_check_ = now + buffer_check_period;
+    check_receive_buffers();
+  }
+  rearm();
+}
+
+void prober::service(target& t, mono_time now) {
+  // Everything due before the horizon is handled in this wake-up, timeouts too: a timeout is allowed to fire up
+  // to `slack` early, so that an event popped because it lies within the slack is always consumed (otherwise it
+  // would be rescheduled at the same instant and popped again forever).
+  const mono_time horizon = now + opt_.slack;
+  t.seqs.expire(horizon, [&](const core::probe_record& r) {
+    emit(t, make_sample(t, r.seq, core::probe_status::timeout, r.sent_at, now, clock_.wall_now()));
+  });
+  if (t.sending && t.addr && t.next_send <= horizon) {
+    send_probe(t);
+    t.next_send += t.spec_.probe.interval;
+    // A loop that fell behind (suspend, overload) skips missed slots instead of bursting.
+    if (t.next_send + opt_.slack < now) {
+      const auto behind = (now - t.next_send) / t.spec_.probe.interval + 1;
+      t.next_send += behind * t.spec_.probe.interval;
+    }
+    if (opt_.count != 0 && t.sent_ >= opt_.count) t.sending = false;
+  }
+  if (t.ip && t.verdict.due(now)) evaluate(t, now);
+  if (!t.literal() && t.next_resolve && *t.next_resolve <= horizon && t.resolve_id == 0) {
+    t.next_resolve.reset();
+    start_resolve(t);
+  }
+  reschedule(t);
+  if (opt_.count != 0 && !t.sending) check_finished();
+}
+
+void prober::check_finished() {
+  if (opt_.count == 0 || finished_ || !running_) return;
+  for (const auto& p : slots_) {
+    if (!p) continue;
+    if (p->sending || p->seqs.outstanding() != 0) return;
+    if (!p->addr && p->sent_ < opt_.count) return;  // still resolving
+  }
+  finished_ = true;
+  sink_.on_finished();
+}
+
+}  // namespace netstab::service

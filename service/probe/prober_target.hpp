@@ -1,0 +1,57 @@
+#pragma once
+// One target as the prober keeps it; private to the prober's two source files (prober.cpp: targets, life cycle
+// and schedule; prober_io.cpp: sockets, sends, replies and samples).
+#include <sys/socket.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/path_verdict.hpp"
+#include "core/sequence_map.hpp"
+#include "core/target_monitor.hpp"
+#include "service/probe/prober.hpp"
+
+namespace netstab::service {
+
+struct prober::target final : target_view {
+  target(const core::target_spec& s, const core::monitor_config& mc, const core::target_verdict_config& vc)
+      : spec_(s), seqs(2), monitor_(mc), verdict(vc) {}
+  const core::target_spec& spec() const override { return spec_; }
+  const std::string& address() const override { return address_text_; }
+  const core::target_monitor& monitor() const override { return monitor_; }
+  std::uint64_t sent() const override { return sent_; }
+  const core::fault& fault() const override { return verdict.reported(); }
+  bool path_on() const override { return path; }
+  const std::vector<core::hop_row>& path_rows() const override { return rows; }
+  std::optional<core::wall_time> traced_at() const override { return traced; }
+
+  core::target_spec spec_;
+  std::string address_text_;             // the address as payloads print it; empty until resolved
+  std::optional<sockaddr_storage> addr;  // where probes go; set once the address is known
+  core::icmp::family fam = core::icmp::family::v4;
+  send_options send_opt;
+  std::uint32_t slot = 0;
+  std::uint32_t token = 0;
+  std::uint32_t order = 0;
+  core::sequence_map seqs;
+  core::target_monitor monitor_;
+  std::uint64_t sent_ = 0;
+  bool sending = false;  // a send is scheduled (running, resolved, count not reached)
+  core::mono_time next_send{};
+  std::optional<core::mono_time> next_resolve;  // host names only
+  std::uint64_t resolve_id = 0;                 // in-flight resolution
+  core::nanos resolve_backoff{};
+  bool faulted = false;  // monitor holds a resolve fault
+
+  std::optional<core::ip_address> ip;  // the address probes go to, as a value
+  bool path = false;                   // path monitoring is on (the engine knows it once ip is set)
+  core::target_verdict verdict;
+  std::vector<core::hop_row> rows;  // the path payload's rows of the latest evaluation
+  std::optional<core::wall_time> traced;
+
+  bool literal() const { return spec_.literal.has_value(); }
+};
+
+}  // namespace netstab::service

@@ -1,0 +1,171 @@
+#include "service/publish/mqtt_sink.hpp"
+
+#include <algorithm>
+
+#include "core/path_payloads.hpp"
+
+namespace netstab::service {
+
+using core::nanos;
+
+mqtt_sink::mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt)
+    : bus_(bus), topics_(topics), clock_(clk), opt_(opt), digest_topic_(topics.digest()) {
+  buf_.reserve(1024);
+}
+
+mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
+  auto it = cache_.find(&t);
+  if (it != cache_.end()) return it->second;
+  cache c;
+  const std::string sl = core::slug(t.spec().host);
+  c.sample_topic = topics_.sample(sl);
+  c.stats_topic = topics_.stats(sl);
+  c.incidents_topic = topics_.incidents(sl);
+  c.path_topic = topics_.path(sl);
+  // Window 0 is the primary window; the others publish under .../stats/<window>.
+  for (std::size_t w = 1; w < t.monitor().window_count(); ++w) {
+    c.extra_stats_topics.push_back(topics_.stats(sl, t.monitor().snapshot(clock_.now(), w).window));
+  }
+  cache& added = cache_.emplace(&t, std::move(c)).first->second;
+  order_.push_back(&added);
+  return added;
+}
+
+void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
+  cache& c = topics_of(t);
+  if (t.spec().probe.publish_samples) {
+    buf_.clear();
+    core::append_sample_json(buf_, t.spec().host, t.address(), s);
+    bus_.publish(core::outgoing_message{c.sample_topic, buf_, opt_.qos_sample, false, {}});
+  }
+  const core::mono_time now = clock_.now();
+  // Statistics follow resolved probes, at most once per interval (or the configured period).
+  if (s.status != core::probe_status::duplicate && s.status != core::probe_status::late) {
+    // A tenth of the period (at most half a probe interval) absorbs the loop's jitter, so a reply arriving a
+    // little early does not push the publication a whole interval later.
+    const nanos interval = t.spec().probe.interval;
+    const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : interval;
+    const nanos tolerance = std::min(period / 10, interval / 2);
+    if (!c.published || now - c.last_stats >= period - tolerance) publish_stats(t);
+  }
+  if (opt_.digest_interval.count() > 0) publish_digest_if_due(now);
+}
+
+void mqtt_sink::publish_stats(const target_view& t) {
+  cache& c = topics_of(t);
+  const core::mono_time now = clock_.now();
+  const core::wall_time wall = clock_.wall_now();
+  c.last_stats = now;
+  c.published = true;
+  const bool digest = opt_.digest_interval.count() > 0;
+  // Without per-target topics only the primary window is needed, and only for the digest.
+  const std::size_t windows = opt_.per_target ? t.monitor().window_count() : (digest ? 1 : 0);
+  for (std::size_t w = 0; w < windows; ++w) {
+    buf_.clear();
+    core::append_stats_json(buf_, t.spec().host, t.address(), wall, t.monitor().snapshot(now, w), {},
+                            w == 0 ? &t.fault() : nullptr);
+    if (w == 0 && digest) c.digest_entry.assign(buf_);
+    if (!opt_.per_target) continue;
+    const std::string& topic = w == 0 ? c.stats_topic : c.extra_stats_topics[w - 1];
+    bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_stats, opt_.retain_stats, {}});
+  }
+  if (t.path_on() && opt_.per_target) publish_path(t);
+}
+
+void mqtt_sink::publish_path(const target_view& t) {
+  cache& c = topics_of(t);
+  buf_.clear();
+  core::append_path_json(buf_, t.spec().host, t.address(), clock_.wall_now(), t.traced_at(), t.path_rows(), t.fault());
+  bus_.publish(core::outgoing_message{c.path_topic, buf_, opt_.qos_stats, true, {}});
+}
+
+void mqtt_sink::on_fault_change(const target_view* t, const core::fault_change& c) {
+  publish_event(
+      core::to_event(t != nullptr ? std::string_view(t->spec().host) : std::string_view(), c, clock_.wall_now()));
+  if (t != nullptr) publish_stats(*t);  // a new verdict is published at once, as a status change is
+}
+
+void mqtt_sink::on_path_change(const target_view& t, const core::path_change& c) {
+  if (auto ip = core::ip_address::parse(t.address())) {
+    publish_event(core::to_event(t.spec().host, *ip, c.after, c.reason, clock_.wall_now()));
+  }
+  if (opt_.per_target) publish_path(t);
+}
+
+// At a (re)connect: the statistics a target published before, again (the broker may have lost its retained
+// copy). A target that has not published yet gets its first statistics with its first sample, so the first
+// connect does not send one empty statistics message per target in a burst (10,000 of them at scale).
+void mqtt_sink::republish_stats(const target_view& t) {
+  auto it = cache_.find(&t);
+  if (it != cache_.end() && it->second.published) publish_stats(t);
+}
+
+// The digest is driven by the samples, not by a timer of its own: a stopped prober produces no samples, so a
+// stopped process publishes nothing and no timer fires. The first digest goes one period after the first sample,
+// when every target probed at least that often has an entry. The schedule advances by whole periods (no drift);
+// after a pause longer than a period it restarts from now instead of publishing the missed ones.
+void mqtt_sink::publish_digest_if_due(core::mono_time now) {
+  if (!digest_started_) {
+    digest_started_ = true;
+    next_digest_ = now + opt_.digest_interval;
+    return;
+  }
+  if (now < next_digest_) return;
+  next_digest_ += opt_.digest_interval;
+  if (next_digest_ <= now) next_digest_ = now + opt_.digest_interval;
+  entries_.clear();
+  for (const cache* c : order_) {
+    if (!c->digest_entry.empty()) entries_.push_back(&c->digest_entry);
+  }
+  std::string payload;
+  core::append_digest_json(payload, clock_.wall_now(), opt_.digest_interval, entries_);
+  bus_.publish(core::outgoing_message{digest_topic_, std::move(payload), opt_.qos_stats, opt_.retain_stats, {}});
+}
+
+void mqtt_sink::publish_incidents(const target_view& t) {
+  cache& c = topics_of(t);
+  const auto& d = t.monitor().incidents();
+  std::vector<core::incident> list(d.begin(), d.end());
+  bus_.publish(
+      core::outgoing_message{c.incidents_topic, core::incidents_json(t.spec().host, list), opt_.qos_other, true, {}});
+}
+
+void mqtt_sink::publish_event(const core::event& e) {
+  bus_.publish(core::outgoing_message{topics_.events(), core::event_json(e), opt_.qos_other, false, {}});
+}
+
+void mqtt_sink::on_monitor_event(const target_view& t, const core::monitor_event& e) {
+  publish_event(core::to_event(t.spec().host, e, clock_.wall_now()));
+  if (e.what == core::monitor_event::kind::status_change) {
+    publish_stats(t);  // a status change is published at once, not at the next period
+  } else {
+    publish_incidents(t);
+  }
+}
+
+void mqtt_sink::clear_retained(const target_view& t) {
+  cache& c = topics_of(t);
+  bus_.publish(core::outgoing_message{c.stats_topic, "", opt_.qos_other, true, {}});
+  for (const auto& topic : c.extra_stats_topics)
+    bus_.publish(core::outgoing_message{topic, "", opt_.qos_other, true, {}});
+  bus_.publish(core::outgoing_message{c.incidents_topic, "", opt_.qos_other, true, {}});
+  // Also when this process never published it: a path retained by an earlier run must not outlive the target.
+  bus_.publish(core::outgoing_message{c.path_topic, "", opt_.qos_other, true, {}});
+}
+
+void mqtt_sink::on_target_event(const target_view& t, core::target_event what, std::string_view detail) {
+  if (what == core::target_event::added) {
+    (void)topics_of(t);  // the digest lists targets in the order they were added, not in the order they answer
+    if (!announce_additions_) return;
+  }
+  if (what == core::target_event::removed) {
+    if (keep_retained_of_.empty() || t.spec().host != keep_retained_of_) clear_retained(t);
+    if (auto it = cache_.find(&t); it != cache_.end()) {
+      std::erase(order_, &it->second);
+      cache_.erase(it);
+    }
+  }
+  if (auto e = core::to_event(t.spec().host, what, detail, t.address(), clock_.wall_now())) publish_event(*e);
+}
+
+}  // namespace netstab::service

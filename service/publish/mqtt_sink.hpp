@@ -1,0 +1,92 @@
+#pragma once
+// The MQTT sink: turns what the prober reports (samples, statistics, incidents, events) into messages of the
+// contract on a core::message_bus. The publishing cadence lives here: statistics after resolved probes, at most
+// once per interval (or stats.publish_interval_ms), at once on a status change or a change of the target's
+// verdict; the digest of every target's statistics every stats.digest_interval_ms. A target with path
+// monitoring on also gets its path (`.../path`, retained, QoS mqtt.qos_stats) with its statistics and at once
+// when the path changes; the topic is cleared when the target goes (also when a reload re-adds it with path
+// monitoring off).
+//
+// Owns its topic and payload caches; loop thread only.
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/event.hpp"
+#include "core/message_bus.hpp"
+#include "core/payloads.hpp"
+#include "core/topics.hpp"
+#include "service/probe/prober.hpp"
+
+namespace netstab::service {
+
+class mqtt_sink final : public probe_sink {
+ public:
+  struct options {
+    int qos_sample = 0;
+    int qos_other = 1;
+    int qos_stats = 0;
+    bool retain_stats = true;
+    core::nanos publish_interval{0};  // 0: once per target interval
+    bool per_target = true;           // statistics on each target's own topics
+    core::nanos digest_interval{0};   // 0: no digest; else every target's latest statistics in one message
+  };
+  mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt);
+
+  void on_sample(const target_view& t, const core::sample& s) override;
+  void on_monitor_event(const target_view& t, const core::monitor_event& e) override;
+  void on_target_event(const target_view& t, core::target_event what, std::string_view detail) override;
+  void on_fault_change(const target_view* t, const core::fault_change& c) override;
+  void on_path_change(const target_view& t, const core::path_change& c) override;
+
+  // Whether a target added gets a target_added event (default on). run_service turns it off while it adds the
+  // targets of the configuration: the process starts with them and the retained state message lists them, and
+  // 10,000 targets would otherwise put 10,000 QoS 1 events in the outbox before the first probe (more than its
+  // default capacity, so some were dropped anyway).
+  void announce_additions(bool on) { announce_additions_ = on; }
+
+  void publish_stats(const target_view& t);
+  void publish_path(const target_view& t);
+  // publish_stats, only for a target that has published statistics before (see the definition).
+  void republish_stats(const target_view& t);
+  void publish_incidents(const target_view& t);
+  void publish_event(const core::event& e);
+  // Clears the retained topics of a removed target (empty retained payloads).
+  void clear_retained(const target_view& t);
+  // While set, the removal of the target `host` leaves its retained topics as they are (on_target_event does not
+  // clear them): the caller removes it only to add it again at once with new settings, and the new instance's
+  // statistics replace them. "" unsets it.
+  void keep_retained_of(std::string_view host) { keep_retained_of_ = host; }
+
+ private:
+  struct cache {
+    std::string sample_topic, stats_topic, incidents_topic, path_topic;
+    std::vector<std::string> extra_stats_topics;
+    core::mono_time last_stats{};
+    bool published = false;
+    // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
+    // rebuilt when the target's statistics are due (spread over the period, like the per-target messages), so
+    // the digest itself only joins strings.
+    std::string digest_entry;
+  };
+  cache& topics_of(const target_view& t);
+  void publish_digest_if_due(core::mono_time now);
+
+  core::message_bus& bus_;
+  const core::topic_builder& topics_;
+  const core::clock& clock_;
+  options opt_;
+  // Element pointers of an unordered_map stay valid until the element is erased, so order_ may point into it.
+  std::unordered_map<const target_view*, cache> cache_;
+  std::vector<cache*> order_;  // cache_'s entries in the order the targets were first seen: the digest's order
+  std::string buf_;
+  const std::string digest_topic_;
+  bool digest_started_ = false;
+  bool announce_additions_ = true;
+  std::string keep_retained_of_;
+  core::mono_time next_digest_{};
+  std::vector<const std::string*> entries_;  // scratch for the digest, kept to avoid an allocation per period
+};
+
+}  // namespace netstab::service

@@ -1,0 +1,229 @@
+// The prober with ICMP sockets handed over by start-up (service/main.cpp opens them before it drops its
+// capabilities): it probes through them instead of opening its own, keeps them across stop and start, and warns
+// once when a socket's receive buffer holds too little for the probe rate. Real sockets to 127.0.0.1 on a real
+// loop, so root (raw ICMP) is needed.
+#include <gtest/gtest.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
+#include "service/loop/system_clock.hpp"
+#include "service/loop/uv.hpp"
+#include "service/probe/icmp_socket.hpp"
+#include "service/probe/prober.hpp"
+#include "tests/support/privileges.hpp"
+#include "tests/support/wait.hpp"
+
+namespace netstab::service {
+namespace {
+
+// Inodes of the sockets this process has open.
+std::set<std::string> open_sockets() {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator("/proc/self/fd")) {
+    std::error_code ec;
+    const auto target = std::filesystem::read_symlink(e.path(), ec).string();
+    if (!ec && target.rfind("socket:", 0) == 0) out.insert(target);
+  }
+  return out;
+}
+
+std::string socket_name(int fd) {
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) return "";
+  return "socket:[" + std::to_string(st.st_ino) + "]";
+}
+
+class counting_sink final : public probe_sink {
+ public:
+  void on_sample(const target_view&, const core::sample& s) override {
+    if (s.status == core::probe_status::ok) ++ok;
+    if (ok >= wanted && on_enough) on_enough();
+  }
+  void on_monitor_event(const target_view&, const core::monitor_event&) override {}
+  void on_target_event(const target_view&, core::target_event, std::string_view) override {}
+
+  int ok = 0;
+  int wanted = 0;
+  std::function<void()> on_enough;
+};
+
+core::target_spec target(const std::string& host, std::chrono::milliseconds interval) {
+  core::target_spec t = core::make_target(host, {});
+  t.probe.interval = interval;
+  t.probe.timeout = std::chrono::milliseconds(1000);
+  return t;
+}
+
+// Runs the loop until the sink has seen `more` further replies, or the tests' patience has run out.
+void run_until_replies(loop& lp, counting_sink& sink, int more) {
+  sink.wanted = sink.ok + more;
+  timer guard(lp.get());
+  guard.start(static_cast<std::uint64_t>(std::chrono::milliseconds(test::patience).count()), [&] { lp.stop(); });
+  sink.on_enough = [&] { lp.stop(); };
+  lp.run();
+  sink.on_enough = nullptr;
+  guard.close();
+}
+
+// A prober on the handed-over sockets, probing 127.0.0.1 every 10 ms until its first replies came.
+struct probing_loopback {
+  loop lp;
+  system_clock clk;
+  counting_sink sink;
+  std::unique_ptr<prober> pr;
+
+  void start(icmp_descriptors pre, int replies) {
+    pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink, std::move(pre));
+    ASSERT_EQ(pr->add_target(target("127.0.0.1", std::chrono::milliseconds(10))).message(), "");
+    ASSERT_EQ(pr->start().message(), "");
+    run_until_replies(lp, sink, replies);
+    EXPECT_GE(sink.ok, replies);
+  }
+};
+
+TEST(Prober, ProbesThroughTheHandedOverSocketAcrossStopAndStart) {
+  NETSTAB_REQUIRE_ROOT();
+  icmp_descriptors pre = icmp_descriptors::open();
+  ASSERT_TRUE(pre.v4.valid()) << pre.v4_error;
+  const std::string handed = socket_name(pre.v4.fd());
+  const auto before = open_sockets();
+  ASSERT_EQ(before.count(handed), 1U);
+
+  probing_loopback p;
+  p.start(std::move(pre), 3);
+  EXPECT_EQ(open_sockets(), before) << "the prober opened a socket of its own instead of the handed-over one";
+
+  // Stopped, the socket is kept (not attached); started again, it is used again.
+  p.pr->stop();
+  EXPECT_EQ(open_sockets(), before);
+  ASSERT_EQ(p.pr->start().message(), "");
+  run_until_replies(p.lp, p.sink, 3);
+  EXPECT_GE(p.sink.ok, 6);
+  EXPECT_EQ(open_sockets(), before);
+
+  p.pr->close();
+  p.pr.reset();
+  EXPECT_EQ(open_sockets().count(handed), 0U) << "close() must close the handed-over socket";
+  EXPECT_EQ(p.lp.close(), 0);
+}
+
+TEST(Prober, OpensAFamilyThatWasNotHandedOver) {
+  NETSTAB_REQUIRE_ROOT();
+  icmp_descriptors pre = icmp_descriptors::open();
+  ASSERT_TRUE(pre.v4.valid()) << pre.v4_error;
+  pre.v4.close();  // as if IPv4 could not be opened at start-up
+  const auto before = open_sockets();
+
+  probing_loopback p;
+  p.start(std::move(pre), 2);
+  EXPECT_EQ(open_sockets().size(), before.size() + 1) << "the prober opens its own IPv4 socket";
+  p.pr->close();
+  p.pr.reset();
+  EXPECT_EQ(p.lp.close(), 0);
+}
+
+// Captures what the prober logs, at warn level and above, while it lives.
+class captured_log {
+ public:
+  captured_log() : previous_(spdlog::default_logger()) {
+    auto sink = std::make_shared<spdlog::sinks::ostream_sink_st>(out_);
+    auto logger = std::make_shared<spdlog::logger>("prober_test", sink);
+    logger->set_level(spdlog::level::warn);
+    spdlog::set_default_logger(logger);
+  }
+  ~captured_log() { spdlog::set_default_logger(previous_); }
+  captured_log(const captured_log&) = delete;
+  captured_log& operator=(const captured_log&) = delete;
+  std::string text() const { return out_.str(); }
+
+ private:
+  std::shared_ptr<spdlog::logger> previous_;
+  std::ostringstream out_;
+};
+
+// Starts a prober on a handed-over IPv4 socket whose buffer is shrunk to `buffer` bytes (SO_RCVBUF; the kernel
+// reports twice that), with `targets` loopback targets at `interval`, and returns what it warned.
+std::string warnings_for(int buffer, int targets, std::chrono::milliseconds interval) {
+  icmp_descriptors pre = icmp_descriptors::open();
+  if (!pre.v4.valid()) return "no socket: " + pre.v4_error;
+  if (buffer > 0) ::setsockopt(pre.v4.fd(), SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+  captured_log log;
+  loop lp;
+  system_clock clk;
+  counting_sink sink;
+  {
+    prober pr(lp.get(), clk, prober_options{}, sink, std::move(pre));
+    for (int i = 1; i <= targets; ++i) {
+      if (!pr.add_target(target("127.0.3." + std::to_string(i), interval))) return "target not added";
+    }
+    // Every start() checks; the warning still comes at most once.
+    if (!pr.start()) return "not started";
+    pr.stop();
+    if (!pr.start()) return "not started again";
+    pr.close();
+  }
+  lp.close();
+  return log.text();
+}
+
+TEST(Prober, WarnsOnceWhenTheReceiveBufferHoldsTooLittleForTheRate) {
+  NETSTAB_REQUIRE_ROOT();
+  // 64 KiB (128 KiB as the kernel counts it) holds about 80 probes with transmit timestamps: under 100 ms at
+  // 20 targets every 10 ms (2,000 probes/s).
+  const std::string short_buffer = warnings_for(64 << 10, 20, std::chrono::milliseconds(10));
+  EXPECT_NE(short_buffer.find("receive buffer"), std::string::npos) << short_buffer;
+  EXPECT_NE(short_buffer.find("net.core.rmem_max=4194304"), std::string::npos) << short_buffer;
+  EXPECT_EQ(short_buffer.find("receive buffer"), short_buffer.rfind("receive buffer")) << "once: " << short_buffer;
+  // The same buffer at 1 probe/s is plenty: no warning for a small run.
+  EXPECT_EQ(warnings_for(64 << 10, 1, std::chrono::milliseconds(1000)), "");
+  // The full 4 MiB at 2,000 probes/s: nothing to say.
+  EXPECT_EQ(warnings_for(0, 20, std::chrono::milliseconds(10)), "");
+}
+
+// Which targets get a path: "auto" only where auto_path allows (not in stdout mode), true always (within
+// path.max_targets), false never. The prober is not started: nothing is sent.
+TEST(Prober, AutoPathOnlyWhereAllowed) {
+  struct row {
+    bool auto_path;
+    core::path_mode mode;
+    bool path_on;
+  };
+  const row rows[] = {
+      {true, core::path_mode::automatic, true},
+      {false, core::path_mode::automatic, false},
+      {false, core::path_mode::on, true},
+      {true, core::path_mode::off, false},
+  };
+  for (const row& r : rows) {
+    loop lp;
+    system_clock clk;
+    counting_sink sink;
+    prober_options o;
+    o.path.auto_path = r.auto_path;
+    o.path.read_gateway = false;
+    auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
+    core::target_spec t = target("192.0.2.1", std::chrono::milliseconds(1000));
+    t.probe.path = r.mode;
+    ASSERT_EQ(pr->add_target(t).message(), "");
+    const target_view* v = pr->find("192.0.2.1");
+    ASSERT_NE(v, nullptr);
+    EXPECT_EQ(v->path_on(), r.path_on) << "auto_path " << r.auto_path << ", mode " << static_cast<int>(r.mode);
+    pr->close();
+    pr.reset();
+    EXPECT_EQ(lp.close(), 0);
+  }
+}
+
+}  // namespace
+}  // namespace netstab::service

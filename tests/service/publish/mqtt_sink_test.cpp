@@ -1,0 +1,293 @@
+// mqtt_sink against the fake message bus and a fake clock: what goes out on which topic, with which QoS and
+// retain flag, and the statistics cadence (once per interval, the configured period, at once on a status change).
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "core/target_monitor.hpp"
+#include "core/topics.hpp"
+#include "service/publish/mqtt_sink.hpp"
+#include "tests/support/fake_message_bus.hpp"
+
+namespace netstab::service {
+namespace {
+
+using namespace std::chrono_literals;
+using test::fake_message_bus;
+
+class fake_target final : public target_view {
+ public:
+  explicit fake_target(core::target_spec s, core::monitor_config mc = {}) : spec_(std::move(s)), monitor_(mc) {}
+  const core::target_spec& spec() const override { return spec_; }
+  const std::string& address() const override { return address_; }
+  const core::target_monitor& monitor() const override { return monitor_; }
+  std::uint64_t sent() const override { return 0; }
+
+  core::target_spec spec_;
+  std::string address_ = "127.0.0.1";
+  core::target_monitor monitor_;
+};
+
+core::target_spec spec_of(const std::string& host, core::nanos interval, bool samples = true) {
+  core::target_spec s;
+  s.host = host;
+  s.probe.interval = interval;
+  s.probe.publish_samples = samples;
+  return s;
+}
+
+core::sample ok_sample(std::uint32_t seq, core::mono_time at) {
+  core::sample s;
+  s.seq = seq;
+  s.status = core::probe_status::ok;
+  s.sent_at = at - 1ms;
+  s.at = at;
+  s.rtt = 1ms;
+  s.process = 1ms;
+  s.clock = core::rtt_clock::kernel;
+  return s;
+}
+
+struct sink_fixture {
+  explicit sink_fixture(mqtt_sink::options o = {}) : sink(bus, topics, clock, o) {}
+  fake_message_bus bus;
+  core::topic_builder topics{"netstab", "a1"};
+  core::fake_clock clock;
+  mqtt_sink sink;
+};
+
+TEST(MqttSink, SamplesGoOutWithTheirQosUnretainedUnlessTurnedOffPerTarget) {
+  sink_fixture f;
+  fake_target on(spec_of("127.0.0.1", 1s));
+  fake_target off(spec_of("127.0.0.2", 1s, false));
+  f.sink.on_sample(on, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(off, ok_sample(0, f.clock.now()));
+  const auto samples = f.bus.on_topic("netstab/a1/targets/127.0.0.1/sample");
+  ASSERT_EQ(samples.size(), 1U);
+  EXPECT_EQ(samples[0].qos, 0);
+  EXPECT_FALSE(samples[0].retain);
+  EXPECT_NE(samples[0].payload.find("\"seq\":0"), std::string::npos) << samples[0].payload;
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/sample").empty());
+  // Statistics still go out for a target without per-sample publishing.
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").size(), 1U);
+}
+
+TEST(MqttSink, StatisticsOncePerTargetIntervalByDefault) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 1s));
+  // Five samples a second (as if replies of a faster target arrived): statistics still once a second.
+  for (std::uint32_t i = 0; i < 25; ++i) {
+    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
+    f.clock.advance(200ms);
+  }
+  const auto stats = f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats");
+  EXPECT_EQ(stats.size(), 5U);
+  for (const auto& m : stats) {
+    EXPECT_EQ(m.qos, 0);  // mqtt.qos_stats, not qos_other
+    EXPECT_TRUE(m.retain);
+  }
+}
+
+TEST(MqttSink, StatisticsTakeTheirOwnQosAndClearingARemovedTargetUsesQosOther) {
+  mqtt_sink::options o;
+  o.qos_stats = 2;
+  o.qos_other = 1;
+  sink_fixture f(o);
+  fake_target t(spec_of("127.0.0.1", 1s));
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  f.sink.clear_retained(t);
+  const auto stats = f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats");
+  ASSERT_EQ(stats.size(), 2U);
+  EXPECT_EQ(stats[0].qos, 2);
+  EXPECT_FALSE(stats[0].payload.empty());
+  // The empty retained message that deletes the topic must not be lost: it is not replaced a period later.
+  EXPECT_EQ(stats[1].qos, 1);
+  EXPECT_TRUE(stats[1].payload.empty());
+}
+
+TEST(MqttSink, StatisticsEveryConfiguredPeriod) {
+  mqtt_sink::options o;
+  o.publish_interval = 2s;
+  sink_fixture f(o);
+  fake_target t(spec_of("127.0.0.1", 200ms));
+  for (std::uint32_t i = 0; i < 50; ++i) {  // 10 s of samples at 200 ms
+    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
+    f.clock.advance(200ms);
+  }
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 5U);
+}
+
+TEST(MqttSink, StatusChangePublishesStatisticsAtOnceAndAnEvent) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 10s));
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  ASSERT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 1U);
+  f.clock.advance(100ms);
+  core::monitor_event e{core::monitor_event::kind::status_change, core::health::ok, core::health::bad, "loss", {}};
+  f.sink.on_monitor_event(t, e);
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 2U) << "not held back to the next period";
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"status_change\""), std::string::npos) << events[0].payload;
+  EXPECT_FALSE(events[0].retain);
+}
+
+TEST(MqttSink, IncidentEventsRepublishTheRetainedIncidentList) {
+  sink_fixture f;
+  fake_target t(spec_of("127.0.0.1", 1s));
+  core::monitor_event e{core::monitor_event::kind::incident_start, core::health::ok, core::health::bad, "timeouts", {}};
+  f.sink.on_monitor_event(t, e);
+  const auto inc = f.bus.on_topic("netstab/a1/targets/127.0.0.1/incidents");
+  ASSERT_EQ(inc.size(), 1U);
+  EXPECT_TRUE(inc[0].retain);
+  EXPECT_NE(inc[0].payload.find("\"incidents\":"), std::string::npos) << inc[0].payload;
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/events").size(), 1U);
+}
+
+TEST(MqttSink, RemovedTargetClearsEveryRetainedTopicOfIt) {
+  sink_fixture f;
+  core::monitor_config mc;
+  mc.extra_windows = {10s};
+  fake_target t(spec_of("10.0.0.1", 1s), mc);
+  f.sink.on_sample(t, ok_sample(0, f.clock.now()));
+  f.bus.clear();
+  f.sink.on_target_event(t, core::target_event::removed, "");
+  for (const std::string topic : {"netstab/a1/targets/10.0.0.1/stats", "netstab/a1/targets/10.0.0.1/stats/10s",
+                                  "netstab/a1/targets/10.0.0.1/incidents"}) {
+    const auto m = f.bus.on_topic(topic);
+    ASSERT_EQ(m.size(), 1U) << topic;
+    EXPECT_TRUE(m[0].payload.empty()) << topic;
+    EXPECT_TRUE(m[0].retain) << topic;
+  }
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"target_removed\""), std::string::npos);
+}
+
+// The targets a process starts with are not announced one by one (the state lists them); later additions are.
+// Either way the target takes its place in the digest, in the order added.
+TEST(MqttSink, AdditionsAreAnnouncedOnlyWhileAnnouncementIsOn) {
+  mqtt_sink::options o;
+  o.digest_interval = 1s;
+  sink_fixture f(o);
+  fake_target a(spec_of("10.0.0.1", 1s));
+  fake_target b(spec_of("10.0.0.2", 1s));
+  f.sink.announce_additions(false);
+  f.sink.on_target_event(a, core::target_event::added, "");
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/events").empty());
+  f.sink.announce_additions(true);
+  f.sink.on_target_event(b, core::target_event::added, "");
+  const auto events = f.bus.on_topic("netstab/a1/events");
+  ASSERT_EQ(events.size(), 1U);
+  EXPECT_NE(events[0].payload.find("\"type\":\"target_added\""), std::string::npos);
+  EXPECT_NE(events[0].payload.find("10.0.0.2"), std::string::npos);
+  // b answers first, yet a comes first in the digest.
+  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
+  f.clock.advance(1s);
+  f.sink.on_sample(b, ok_sample(1, f.clock.now()));
+  const auto digest = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digest.size(), 1U);
+  EXPECT_LT(digest[0].payload.find("10.0.0.1"), digest[0].payload.find("10.0.0.2"));
+}
+
+TEST(MqttSink, ReconnectRepublishesOnlyStatisticsPublishedBefore) {
+  sink_fixture f;
+  fake_target probed(spec_of("127.0.0.1", 1s));
+  fake_target fresh(spec_of("127.0.0.2", 1s));
+  f.sink.on_sample(probed, ok_sample(0, f.clock.now()));
+  f.bus.clear();
+  f.sink.republish_stats(probed);
+  f.sink.republish_stats(fresh);
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 1U) << "the broker may have lost it";
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").empty()) << "nothing to restore yet";
+}
+
+// The digest: one message per period with every target's latest statistics, each entry exactly the payload of
+// the target's own stats topic.
+mqtt_sink::options digest_options(core::nanos every, bool per_target) {
+  mqtt_sink::options o;
+  o.digest_interval = every;
+  o.per_target = per_target;
+  return o;
+}
+
+std::vector<std::string> digest_targets(const std::string& payload) {
+  const auto digest = nlohmann::json::parse(payload);
+  std::vector<std::string> out;
+  for (const auto& e : digest.at("targets")) out.push_back(e.at("target").get<std::string>());
+  return out;
+}
+
+TEST(MqttSink, DigestCarriesEveryTargetsLatestStatisticsOncePerPeriod) {
+  sink_fixture f(digest_options(1s, true));
+  fake_target a(spec_of("127.0.0.1", 1s));
+  fake_target b(spec_of("127.0.0.2", 1s));
+  // 5 s of samples, the two targets half a period apart.
+  for (std::uint32_t i = 0; i < 10; ++i) {
+    f.sink.on_sample(i % 2 == 0 ? a : b, ok_sample(i / 2, f.clock.now()));
+    f.clock.advance(500ms);
+  }
+  const auto digests = f.bus.on_topic("netstab/a1/digest");
+  // The first period starts at the first sample: digests at 1, 2, 3 and 4 s (the last sample is at 4.5 s).
+  ASSERT_EQ(digests.size(), 4U);
+  for (const auto& m : digests) {
+    EXPECT_EQ(m.qos, 0);
+    EXPECT_TRUE(m.retain);
+    EXPECT_EQ(digest_targets(m.payload), (std::vector<std::string>{"127.0.0.1", "127.0.0.2"})) << m.payload;
+  }
+  const auto last = nlohmann::json::parse(digests.back().payload);
+  EXPECT_EQ(last.at("interval_ms"), 1000);
+  EXPECT_EQ(last.at("count"), 2);
+  // Each entry is the payload the target's own stats topic got last before the digest.
+  const auto own = f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats");
+  ASSERT_FALSE(own.empty());
+  EXPECT_EQ(last.at("targets").at(1), nlohmann::json::parse(own[own.size() - 2].payload));
+}
+
+TEST(MqttSink, WithoutPerTargetTopicsOnlyTheDigestCarriesStatistics) {
+  core::monitor_config mc;
+  mc.extra_windows = {10s};
+  sink_fixture f(digest_options(2s, false));
+  fake_target t(spec_of("127.0.0.1", 1s), mc);
+  for (std::uint32_t i = 0; i < 7; ++i) {
+    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
+    f.clock.advance(1s);
+  }
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").empty());
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats/10s").empty());
+  const auto digests = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digests.size(), 3U);  // at 2, 4 and 6 s
+  const auto last = nlohmann::json::parse(digests.back().payload);
+  ASSERT_EQ(last.at("targets").size(), 1U);
+  EXPECT_EQ(last.at("targets")[0].at("window_s"), 60);
+  EXPECT_EQ(last.at("targets")[0].at("ts"), last.at("ts")) << "the entry of the sample that made the digest due";
+  // Samples still go out on their own topic.
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/sample").size(), 7U);
+}
+
+TEST(MqttSink, DigestDropsARemovedTargetAndSkipsPeriodsWithoutSamples) {
+  sink_fixture f(digest_options(1s, false));
+  fake_target a(spec_of("127.0.0.1", 1s));
+  fake_target b(spec_of("127.0.0.2", 1s));
+  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
+  f.clock.advance(1s);
+  f.sink.on_sample(a, ok_sample(1, f.clock.now()));
+  ASSERT_EQ(f.bus.on_topic("netstab/a1/digest").size(), 1U);
+  f.sink.on_target_event(b, core::target_event::removed, "");
+  // A pause (probing stopped) of 10 periods: no digest meanwhile, and one, not ten, when samples come back.
+  f.clock.advance(10s);
+  f.sink.on_sample(a, ok_sample(2, f.clock.now()));
+  const auto digests = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digests.size(), 2U);
+  EXPECT_EQ(digest_targets(digests[1].payload), std::vector<std::string>{"127.0.0.1"});
+  f.clock.advance(500ms);
+  f.sink.on_sample(a, ok_sample(3, f.clock.now()));
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/digest").size(), 2U) << "the next one is a whole period after the last";
+}
+
+}  // namespace
+}  // namespace netstab::service
