@@ -32,7 +32,7 @@ struct process_handles {
 };
 
 std::unique_ptr<front_end> make_front_end(uv_loop_t* loop, const core::clock& clk, const config::settings& s) {
-  if (s.stdout_mode()) return make_stdout_front(clk, s);
+  if (s.stdout_mode()) return make_stdout_front(loop, clk, s);
   return make_mqtt_front(loop, clk, s);
 }
 

@@ -71,6 +71,23 @@ void idle::stop() {
 
 bool idle::active() const { return h_ != nullptr && uv_is_active(reinterpret_cast<const uv_handle_t*>(h_)) != 0; }
 
+prepare::prepare(uv_loop_t* l) {
+  uv_prepare_init(l, h_);
+  uv_unref(reinterpret_cast<uv_handle_t*>(h_));
+}
+
+void prepare::start(std::function<void()> cb) {
+  if (h_ == nullptr) return;
+  cb_ = std::move(cb);
+  uv_prepare_start(h_, [](uv_prepare_t* raw) {
+    if (auto* self = owner<prepare>(raw)) self->cb_();
+  });
+}
+
+void prepare::stop() {
+  if (h_ != nullptr) uv_prepare_stop(h_);
+}
+
 poll::poll(uv_loop_t* l, int fd) {
   if (const int rc = uv_poll_init(l, h_, fd); rc != 0) {
     delete h_;

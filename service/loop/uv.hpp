@@ -116,6 +116,20 @@ class idle final : public handle<uv_idle_t> {
   std::function<void()> cb_;
 };
 
+// Runs a callback in the prepare phase of every loop turn: after the turn's due timers and idle callbacks and after
+// the I/O callbacks of the turn before, right before the loop waits for I/O. So whatever the turn produced is
+// handled before the process sleeps. Unreferenced: it never keeps the loop alive on its own.
+class prepare final : public handle<uv_prepare_t> {
+ public:
+  explicit prepare(uv_loop_t* l);
+  ~prepare() = default;
+  void start(std::function<void()> cb);
+  void stop();
+
+ private:
+  std::function<void()> cb_;
+};
+
 // Wakes the loop from another thread; wake-ups coalesce, so the callback drains whatever queue the sender
 // filled. Only inbox (inbox.hpp) uses it: everything that crosses threads goes through an inbox.
 class async final : public handle<uv_async_t> {

@@ -164,62 +164,6 @@ void icmp_socket::close() {
   epfd_ = fd_ = -1;
 }
 
-core::result<void> icmp_socket::send(const sockaddr_storage& dst, std::span<const std::byte> message,
-                                     const send_options& opt) {
-  // Per-target TTL/TOS, source and interface travel as ancillary data, because the
-  // socket is shared by every target of the family.
-  alignas(cmsghdr) std::byte control[CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(in6_pktinfo))]{};
-  msghdr msg{};
-  iovec iov{const_cast<std::byte*>(message.data()), message.size()};
-  msg.msg_name = const_cast<sockaddr_storage*>(&dst);
-  msg.msg_namelen = family_ == icmp::family::v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  std::size_t used = 0;
-  auto add = [&](int level, int type, const void* data, std::size_t len) {
-    auto* c = reinterpret_cast<cmsghdr*>(control + used);
-    c->cmsg_level = level;
-    c->cmsg_type = type;
-    c->cmsg_len = CMSG_LEN(len);
-    std::memcpy(CMSG_DATA(c), data, len);
-    used += CMSG_SPACE(len);
-  };
-  if (family_ == icmp::family::v4) {
-    if (opt.ttl >= 0) add(IPPROTO_IP, IP_TTL, &opt.ttl, sizeof(int));
-    if (opt.tos >= 0) add(IPPROTO_IP, IP_TOS, &opt.tos, sizeof(int));
-    if (opt.ifindex != 0 || opt.source) {
-      in_pktinfo pi{};
-      pi.ipi_ifindex = opt.ifindex;
-      if (opt.source) pi.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(&*opt.source)->sin_addr;
-      add(IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
-    }
-  } else {
-    if (opt.ttl >= 0) add(IPPROTO_IPV6, IPV6_HOPLIMIT, &opt.ttl, sizeof(int));
-    if (opt.tos >= 0) add(IPPROTO_IPV6, IPV6_TCLASS, &opt.tos, sizeof(int));
-    if (opt.ifindex != 0 || opt.source) {
-      in6_pktinfo pi{};
-      pi.ipi6_ifindex = static_cast<unsigned>(opt.ifindex);
-      if (opt.source) pi.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(&*opt.source)->sin6_addr;
-      add(IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
-    }
-  }
-  if (used > 0) {
-    msg.msg_control = control;
-    msg.msg_controllen = used;
-  }
-  const ssize_t n = ::sendmsg(fd_, &msg, MSG_DONTWAIT);
-  if (n < 0) return core::error{std::string("send failed: ") + std::strerror(errno)};
-  if (kind_ == socket_kind::datagram && id_ == 0) {
-    sockaddr_storage local{};
-    socklen_t len = sizeof local;
-    if (::getsockname(fd_, reinterpret_cast<sockaddr*>(&local), &len) == 0) {
-      id_ = ntohs(family_ == icmp::family::v4 ? reinterpret_cast<sockaddr_in*>(&local)->sin_port
-                                              : reinterpret_cast<sockaddr_in6*>(&local)->sin6_port);
-    }
-  }
-  return core::success();
-}
-
 void icmp_socket::on_ready() {
   // Transmit timestamps and errors first: they precede the replies they belong to.
   bool any = false;

@@ -40,6 +40,13 @@ struct send_options {
   std::optional<sockaddr_storage> source;
 };
 
+// One message of a burst (icmp_socket::send_burst); what it points at must live until send_burst returns.
+struct outgoing {
+  const sockaddr_storage* dst;
+  std::span<const std::byte> message;
+  const send_options* opt;
+};
+
 // What a drain produces; handed to the owner one by one (no allocation per packet).
 struct icmp_input {
   enum class kind : std::uint8_t { reply, icmp_error, tx_timestamp, local_error } what = kind::reply;
@@ -76,6 +83,10 @@ class icmp_socket {
 
   // Sends one ICMP message; the error says why the kernel refused it ("send failed: Network is unreachable").
   core::result<void> send(const sockaddr_storage& dst, std::span<const std::byte> message, const send_options& opt);
+  // Sends the messages in order with one sendmmsg call per max_burst (plus one per refusal); refused(i, why)
+  // names each message the kernel refused, and the rest still go out.
+  using refused_fn = std::function<void(std::size_t, const std::string&)>;
+  void send_burst(std::span<const outgoing> burst, const refused_fn& refused);
 
   socket_kind kind() const { return kind_; }
   core::icmp::family family() const { return family_; }
@@ -95,6 +106,8 @@ class icmp_socket {
   void on_ready();
   void prepare_batch();
   bool drain(bool errqueue);
+  void fill(const outgoing& m, msghdr& h, iovec& iov, std::byte* control) const;
+  void learn_identifier();
   static const sock_extended_err* read_control(const msghdr& h, icmp_input& in);
   bool from_error_queue(std::span<const std::byte> data, const sock_extended_err* ee, icmp_input& in) const;
   bool from_normal_queue(std::span<const std::byte> data, icmp_input& in);
@@ -121,6 +134,14 @@ class icmp_socket {
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;
   std::vector<sockaddr_storage> addrs_;
+
+  // sendmmsg storage, grown to the largest burst and reused.
+  static constexpr std::size_t max_burst = 1024;  // UIO_MAXIOV: the most one sendmmsg call takes
+  static constexpr std::size_t outgoing_control_size =
+      CMSG_SPACE(sizeof(int)) * 2 + CMSG_SPACE(sizeof(in6_pktinfo));  // TTL, TOS and packet info
+  std::vector<mmsghdr> out_msgs_;
+  std::vector<iovec> out_iovs_;
+  std::vector<std::byte> out_controls_;
 };
 
 }  // namespace netstab::service

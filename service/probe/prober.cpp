@@ -77,7 +77,10 @@ std::vector<const target_view*> prober::targets() const {
 }
 
 std::size_t prober::memory_bytes() const {
-  std::size_t n = sizeof(*this) + slots_.capacity() * sizeof(void*) + packet_.capacity();
+  std::size_t n = sizeof(*this) + slots_.capacity() * sizeof(void*) + packet_.capacity() +
+                  due_sends_.capacity() * sizeof(std::uint32_t) + burst_.capacity() * sizeof(burst_entry) +
+                  burst_bytes_.capacity() + (out4_.capacity() + out6_.capacity()) * sizeof(outgoing) +
+                  (index4_.capacity() + index6_.capacity()) * sizeof(std::size_t);
   for (const auto& p : slots_) {
     if (p) n += sizeof(target) + p->seqs.capacity() * sizeof(core::probe_record) + p->monitor_.memory_bytes();
   }
@@ -373,6 +376,8 @@ void prober::on_timer() {
   while (auto id = sched_.pop_due(now + opt_.slack)) {
     if (*id < slots_.size() && slots_[*id]) service(*slots_[*id], now);
   }
+  flush_sends();
+  if (opt_.count != 0) check_finished();
   if (const auto path = engine_.next_wake(); path && *path <= now + opt_.slack) path_tick();
   if (!warned_receive_buffer_ && now >= next_buffer_check_) {
     next_buffer_check_ = now + buffer_check_period;
@@ -390,7 +395,7 @@ void prober::service(target& t, mono_time now) {
     emit(t, make_sample(t, r.seq, core::probe_status::timeout, r.sent_at, now, clock_.wall_now()));
   });
   if (t.sending && t.addr && t.next_send <= horizon) {
-    send_probe(t);
+    queue_send(t);
     t.next_send += t.spec_.probe.interval;
     // A loop that fell behind (suspend, overload) skips missed slots instead of bursting.
     if (t.next_send + opt_.slack < now) {
@@ -405,7 +410,6 @@ void prober::service(target& t, mono_time now) {
     start_resolve(t);
   }
   reschedule(t);
-  if (opt_.count != 0 && !t.sending) check_finished();
 }
 
 void prober::check_finished() {

@@ -36,6 +36,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -171,7 +172,11 @@ class prober {
   void rearm();
   void service(target& t, core::mono_time now);
   void reschedule(target& t);
-  void send_probe(target& t);
+  // Sends (prober_send.cpp): service() queues a due probe, on_timer() sends the queue at its end.
+  void queue_send(target& t);
+  void flush_sends();
+  void prepare_burst(core::mono_time sent_at, core::wall_time user_tx);
+  std::size_t encode_probe(const target& t, std::uint32_t seq, std::uint16_t id, std::span<std::byte> out) const;
   void on_input(const icmp_input& in);
   void on_reply(target& t, const icmp_input& in);
   void on_error(target& t, const icmp_input& in);
@@ -230,10 +235,25 @@ class prober {
   // there on stop instead of being closed.
   icmp_descriptor spare4_, spare6_;
   bool keep4_ = false, keep6_ = false;
-  bool warned_receive_buffer_ = false;       // the shortfall warning is given once
-  core::mono_time next_buffer_check_{};      // while not warned: when on_timer checks the buffers again
-  std::vector<std::byte> packet_;            // encode buffer, reused for every probe
-  std::vector<core::monitor_event> events_;  // reused
+  bool warned_receive_buffer_ = false;   // the shortfall warning is given once
+  core::mono_time next_buffer_check_{};  // while not warned: when on_timer checks the buffers again
+  std::vector<std::byte> packet_;        // encode buffer of path probes, reused
+  // The probes of one wake-up (prober_send.cpp): tokens in the order they fell due, then per probe what the
+  // send needs and what follows it; the storage is reused from one wake-up to the next.
+  struct burst_entry {
+    std::uint32_t token;
+    core::icmp::family fam;
+    std::size_t offset, size;  // the packet's bytes in burst_bytes_
+    std::uint32_t seq = 0;
+    std::optional<core::probe_record> evicted;
+    std::string error;  // why the probe could not be sent
+  };
+  std::vector<std::uint32_t> due_sends_;
+  std::vector<burst_entry> burst_;
+  std::vector<std::byte> burst_bytes_;
+  std::vector<outgoing> out4_, out6_;         // the messages per socket
+  std::vector<std::size_t> index4_, index6_;  // their entries in burst_
+  std::vector<core::monitor_event> events_;   // reused
   prober_counters counters_;
 
   core::path_engine engine_;

@@ -147,40 +147,6 @@ core::sample prober::make_sample(const target& t, std::uint32_t seq, core::probe
   return s;
 }
 
-void prober::send_probe(target& t) {
-  auto sock = socket_for(t.fam);
-  const std::size_t need = icmp::header_size + t.spec_.probe.size;
-  if (packet_.size() < need) packet_.resize(need);
-  const std::uint32_t seq = t.seqs.next_seq();
-  icmp::echo e;
-  e.id = sock ? (*sock)->identifier() : 0;
-  e.seq16 = static_cast<std::uint16_t>(seq & 0xffffU);
-  e.cookie = cookie_;
-  e.token = t.token;
-  e.seq32 = seq;
-  e.flow = icmp::flow_sum(t.token);
-  const std::size_t len = icmp::encode_echo_request(t.fam, e, t.spec_.probe.size, packet_);
-  // Measurement timestamps are taken right before the send call.
-  const mono_time sent_at = clock_.now();
-  const core::wall_time user_tx = clock_.wall_now();
-  const auto sent = sock ? (*sock)->send(*t.addr, std::span<const std::byte>(packet_.data(), len), t.send_opt)
-                         : core::result<void>(core::error{sock.message()});
-  std::optional<core::probe_record> evicted;
-  t.seqs.on_sent(sent_at, t.spec_.probe.timeout, user_tx, &evicted);
-  ++t.sent_;
-  ++counters_.sent;
-  t.monitor_.on_sent(sent_at);
-  sink_.on_sent(t, sent_at, user_tx);
-  if (evicted) emit(t, make_sample(t, evicted->seq, core::probe_status::timeout, evicted->sent_at, sent_at, user_tx));
-  if (!sent) {
-    ++counters_.send_errors;
-    t.seqs.resolve(seq);
-    core::sample es = make_sample(t, seq, core::probe_status::error, sent_at, sent_at, user_tx);
-    es.error = sent.message();
-    emit(t, es);
-  }
-}
-
 void prober::on_input(const icmp_input& in) {
   target* t = in.pkt.has_netstab_payload && in.pkt.cookie == cookie_ ? by_token(in.pkt.token) : nullptr;
   if (t == nullptr) {

@@ -20,10 +20,17 @@ std::string clock_text(core::wall_time t) {
 }  // namespace
 
 void stdout_sink::flush_line() {
-  line_.push_back('\n');
-  std::fwrite(line_.data(), 1, line_.size(), out_);
-  std::fflush(out_);
+  pending_.append(line_);
+  pending_.push_back('\n');
   line_.clear();
+  if (pending_.size() >= flush_at) flush();
+}
+
+void stdout_sink::flush() {
+  if (pending_.empty()) return;
+  std::fwrite(pending_.data(), 1, pending_.size(), out_);
+  std::fflush(out_);
+  pending_.clear();
 }
 
 void stdout_sink::on_sample(const target_view& t, const core::sample& s) {
@@ -171,16 +178,18 @@ void stdout_sink::print_summary(const std::vector<const target_view*>& targets, 
     }
     if (t->path_on()) print_path(*t);
   }
-  if (agent == nullptr) return;
-  if (json_) {
-    line_.clear();
-    line_.append("{\"type\":\"verdict\",\"fault\":");
-    core::append_fault_json(line_, *agent);
-    line_.push_back('}');
-  } else {
-    line_ = fmt::format("agent verdict {}: {}", core::to_string(agent->where), agent->reason);
+  if (agent != nullptr) {
+    if (json_) {
+      line_.clear();
+      line_.append("{\"type\":\"verdict\",\"fault\":");
+      core::append_fault_json(line_, *agent);
+      line_.push_back('}');
+    } else {
+      line_ = fmt::format("agent verdict {}: {}", core::to_string(agent->where), agent->reason);
+    }
+    flush_line();
   }
-  flush_line();
+  flush();
 }
 
 }  // namespace netstab::service

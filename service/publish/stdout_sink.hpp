@@ -4,7 +4,9 @@
 // Verdict and path changes are printed as they happen ("! host: verdict ok -> isp (...)", or event objects);
 // the closing summary adds the verdict to each target's statistics and, for targets with path monitoring, an
 // MTR-style table of the path (or {"type":"path",...} objects, the path payload), then the agent's verdict.
-// Loop thread only.
+// Lines are collected and written together by flush(), which the app calls once per loop turn before the loop
+// waits (one write for a turn's lines instead of one per line); a turn that collects flush_at bytes writes at
+// once, and the summary and the destructor flush. Loop thread only.
 #include <cstdio>
 #include <functional>
 #include <string>
@@ -17,7 +19,12 @@ namespace netstab::service {
 
 class stdout_sink final : public probe_sink {
  public:
+  static constexpr std::size_t flush_at = 64 * 1024;
+
   stdout_sink(std::FILE* out, bool json, const core::clock& clk) : out_(out), json_(json), clock_(clk) {}
+  ~stdout_sink() override { flush(); }
+  stdout_sink(const stdout_sink&) = delete;
+  stdout_sink& operator=(const stdout_sink&) = delete;
 
   void on_sample(const target_view& t, const core::sample& s) override;
   void on_monitor_event(const target_view& t, const core::monitor_event& e) override;
@@ -28,6 +35,8 @@ class stdout_sink final : public probe_sink {
 
   // Prints every target's statistics and path, and the agent's verdict when given (the closing summary).
   void print_summary(const std::vector<const target_view*>& targets, const core::fault* agent = nullptr);
+  // Writes the lines collected since the last flush with one fwrite and one fflush.
+  void flush();
   // What to do when --count finished (set by the app).
   void set_on_finished(std::function<void()> f) { finished_ = std::move(f); }
 
@@ -38,7 +47,8 @@ class stdout_sink final : public probe_sink {
   std::FILE* out_;
   bool json_;
   const core::clock& clock_;
-  std::string line_;
+  std::string line_;     // the line being built
+  std::string pending_;  // finished lines, each ending in '\n', not yet written
   std::function<void()> finished_;
 };
 

@@ -4,10 +4,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <sstream>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace netstab::service {
@@ -106,6 +108,8 @@ TEST(StdoutSink, TextLinesLookLikePing) {
              core::monitor_event::kind::status_change, core::health::ok, core::health::bad, "loss 7.5% > 5%", {}});
   sink.on_target_event(t, core::target_event::address_changed, "192.0.2.9");
   sink.on_target_event(t, core::target_event::resolved, "192.0.2.1");  // nothing to say
+  EXPECT_TRUE(out.lines().empty()) << "lines wait for the end of the loop turn";
+  sink.flush();
   EXPECT_EQ(out.lines(),
             (std::vector<std::string>{
                 "NETSTAB example.org: 56 data bytes, interval 1000 ms, timeout 1000 ms",
@@ -211,6 +215,70 @@ TEST(StdoutSink, CountFinishedCallsTheOwner) {
   sink.set_on_finished([&] { ++finished; });
   sink.on_finished();
   EXPECT_EQ(finished, 1);
+}
+
+// A stream that counts the write calls it gets and keeps what they wrote.
+struct counted_stream {
+  std::size_t writes = 0;
+  std::string text;
+  std::FILE* f = nullptr;
+  counted_stream() {
+    cookie_io_functions_t io{};
+    io.write = [](void* c, const char* buf, std::size_t n) -> ssize_t {
+      auto* self = static_cast<counted_stream*>(c);
+      ++self->writes;
+      self->text.append(buf, n);
+      return static_cast<ssize_t>(n);
+    };
+    f = ::fopencookie(this, "w", io);
+  }
+  ~counted_stream() { std::fclose(f); }
+  counted_stream(const counted_stream&) = delete;
+  counted_stream& operator=(const counted_stream&) = delete;
+};
+
+TEST(StdoutSink, LinesWaitForFlushAndGoOutInOneWrite) {
+  counted_stream out;
+  ASSERT_NE(out.f, nullptr);
+  core::fake_clock clk;
+  stdout_sink sink(out.f, true, clk);
+  fake_target t("192.0.2.1", "192.0.2.1");
+  for (int i = 0; i < 10; ++i) sink.on_sample(t, ok_sample());
+  EXPECT_EQ(out.writes, 0U);
+  sink.flush();
+  EXPECT_EQ(out.writes, 1U);
+  EXPECT_EQ(std::count(out.text.begin(), out.text.end(), '\n'), 10);
+  sink.flush();  // nothing held: no empty write
+  EXPECT_EQ(out.writes, 1U);
+}
+
+TEST(StdoutSink, ATurnOfMoreThanFlushAtBytesIsWrittenWithoutWaiting) {
+  counted_stream out;
+  ASSERT_NE(out.f, nullptr);
+  core::fake_clock clk;
+  stdout_sink sink(out.f, true, clk);
+  fake_target t("192.0.2.1", "192.0.2.1");
+  std::size_t lines = 0;
+  while (out.writes == 0 && lines < 100000) {
+    sink.on_sample(t, ok_sample());
+    ++lines;
+  }
+  ASSERT_GT(out.writes, 0U) << "a turn's lines are held without bound";
+  EXPECT_GE(out.text.size(), stdout_sink::flush_at);
+  EXPECT_EQ(static_cast<std::size_t>(std::count(out.text.begin(), out.text.end(), '\n')), lines)
+      << "only whole lines are written";
+}
+
+TEST(StdoutSink, DestroyingTheSinkWritesWhatItHeld) {
+  captured out;
+  core::fake_clock clk;
+  {
+    stdout_sink sink(out.f, false, clk);
+    fake_target t("192.0.2.1", "192.0.2.1");
+    sink.on_sample(t, ok_sample());
+  }
+  ASSERT_EQ(out.lines().size(), 1U);
+  EXPECT_EQ(out.lines()[0].rfind("56 bytes from 192.0.2.1: seq=7", 0), 0U) << out.lines()[0];
 }
 
 }  // namespace

@@ -1,0 +1,101 @@
+// The prober's sends: the probes that fall due in one wake-up are sent together at its end, one sendmmsg per
+// socket, instead of one sendmsg each. Path probes are paced one by one (prober_path.cpp).
+#include "service/probe/prober.hpp"
+#include "service/probe/prober_target.hpp"
+
+namespace netstab::service {
+
+namespace icmp = core::icmp;
+using core::mono_time;
+
+void prober::queue_send(target& t) {
+  due_sends_.push_back(t.token);
+  ++t.sent_;
+  ++counters_.sent;
+}
+
+// Encodes the probe with sequence seq of t into out (at least header_size + probe size bytes).
+std::size_t prober::encode_probe(const target& t, std::uint32_t seq, std::uint16_t id, std::span<std::byte> out) const {
+  icmp::echo e;
+  e.id = id;
+  e.seq16 = static_cast<std::uint16_t>(seq & 0xffffU);
+  e.cookie = cookie_;
+  e.token = t.token;
+  e.seq32 = seq;
+  e.flow = icmp::flow_sum(t.token);
+  return icmp::encode_echo_request(t.fam, e, t.spec_.probe.size, out);
+}
+
+// Records every queued probe as sent now and encodes it: the targets still there (none is removed during a
+// wake-up; the check guards the invariant), their sequence numbers taken in queue order (a target may be due
+// twice in one wake-up at a 1 ms interval).
+void prober::prepare_burst(mono_time sent_at, core::wall_time user_tx) {
+  burst_.clear();
+  std::size_t bytes = 0;
+  for (const std::uint32_t token : due_sends_) {
+    const target* t = by_token(token);
+    if (t == nullptr || !t->addr) {
+      --counters_.sent;
+      continue;
+    }
+    const std::size_t need = icmp::header_size + t->spec_.probe.size;
+    burst_.push_back(burst_entry{token, t->fam, bytes, need, 0, std::nullopt, std::string()});
+    bytes += need;
+  }
+  due_sends_.clear();
+  // Sized once before any span into it is taken.
+  if (burst_bytes_.size() < bytes) burst_bytes_.resize(bytes);
+  for (auto& b : burst_) {
+    target& t = *by_token(b.token);
+    b.seq = t.seqs.on_sent(sent_at, t.spec_.probe.timeout, user_tx, &b.evicted);
+    auto sock = socket_for(b.fam);
+    if (!sock) {
+      b.error = sock.message();
+      continue;
+    }
+    const std::span<std::byte> space(burst_bytes_.data() + b.offset, b.size);
+    const std::size_t len = encode_probe(t, b.seq, (*sock)->identifier(), space);
+    auto& out = b.fam == icmp::family::v4 ? out4_ : out6_;
+    auto& index = b.fam == icmp::family::v4 ? index4_ : index6_;
+    index.push_back(static_cast<std::size_t>(&b - burst_.data()));
+    out.push_back(outgoing{&*t.addr, space.first(len), &t.send_opt});
+  }
+}
+
+void prober::flush_sends() {
+  if (due_sends_.empty()) return;
+  out4_.clear();
+  out6_.clear();
+  index4_.clear();
+  index6_.clear();
+  // Measurement timestamps are taken right before the send calls: between them and the calls only the packets
+  // of this wake-up are encoded.
+  const mono_time sent_at = clock_.now();
+  const core::wall_time user_tx = clock_.wall_now();
+  prepare_burst(sent_at, user_tx);
+  for (const auto fam : {icmp::family::v4, icmp::family::v6}) {
+    auto& out = fam == icmp::family::v4 ? out4_ : out6_;
+    const auto& index = fam == icmp::family::v4 ? index4_ : index6_;
+    if (out.empty()) continue;
+    // The socket exists: prepare_burst queued messages only on sockets it got.
+    (*socket_for(fam))->send_burst(out, [&](std::size_t i, const std::string& why) { burst_[index[i]].error = why; });
+  }
+  for (auto& b : burst_) {
+    target* t = by_token(b.token);
+    if (t == nullptr) continue;
+    t->monitor_.on_sent(sent_at);
+    sink_.on_sent(*t, sent_at, user_tx);
+    if (b.evicted) {
+      emit(*t, make_sample(*t, b.evicted->seq, core::probe_status::timeout, b.evicted->sent_at, sent_at, user_tx));
+    }
+    if (!b.error.empty()) {
+      ++counters_.send_errors;
+      t->seqs.resolve(b.seq);
+      core::sample es = make_sample(*t, b.seq, core::probe_status::error, sent_at, sent_at, user_tx);
+      es.error = b.error;
+      emit(*t, es);
+    }
+  }
+}
+
+}  // namespace netstab::service
