@@ -327,6 +327,17 @@ std::vector<key_spec> build_table() {
     k.fetch = [](const settings& st) -> value { return static_cast<std::int64_t>(st.resolve_interval.count()); };
     t.push_back(k);
   }
+  {
+    key_spec k;
+    k.section = "probe";
+    k.name = "send_grid_ms";
+    k.kind = value_kind::integer;
+    k.min = 1;
+    k.max = 100;
+    k.store = [](settings& st, const value& v) { st.send_grid = std::chrono::milliseconds(std::get<std::int64_t>(v)); };
+    k.fetch = [](const settings& st) -> value { return static_cast<std::int64_t>(st.send_grid.count()); };
+    t.push_back(k);
+  }
 
   // [stats]
   t.push_back(integer<&s::stats, &stats_settings::window>("stats", "window_s", 1, 86'400));

@@ -65,6 +65,7 @@ prober_options prober_options_from(const config::settings& s) {
   o.monitor = monitor_config_from(s);
   o.path = path_options_from(s);
   o.resolve_interval = s.resolve_interval;
+  o.send_grid = s.send_grid;
   o.count = s.output.count;
   return o;
 }

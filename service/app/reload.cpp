@@ -46,6 +46,7 @@ std::vector<std::string> restart_only_changes(const config::settings& before, co
   // [probe] holds the defaults of targets (applied through the target list) and resolve_interval_s, which the
   // prober took at start.
   check("probe.resolve_interval_s", before.resolve_interval == after.resolve_interval);
+  check("probe.send_grid_ms", before.send_grid == after.send_grid);
   return changed;
 }
 

@@ -7,6 +7,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -229,7 +230,12 @@ connect_diagnosis diagnose_connect(const core::broker_address& ep, const tls_set
     return {"cannot connect to " + where(ep) + ": " + std::strerror(first_errno), false};
   }
   if (!ep.tls()) return {};
-  return tls_handshake(sock.fd, ep, tls);
+  connect_diagnosis d = tls_handshake(sock.fd, ep, tls);
+  // The handshake runs on a worker thread that lives on: OpenSSL's state for this thread (its random generators,
+  // its error queue) is released now rather than when the thread ends, which may be after the process has
+  // exited (LeakSanitizer then reports it).
+  OPENSSL_thread_stop();
+  return d;
 }
 
 }  // namespace netstab::service

@@ -363,6 +363,11 @@ void prober::rearm() {
     timer_.stop();
     return;
   }
+  // Wake-ups fall on the send grid (multiples of send_grid in the monotonic clock): the events due within one
+  // step share a wake-up, and the probes among them leave together (prober_send.cpp), at most one step late.
+  // A step of 1 ms or less is the loop timer's own resolution: no grid.
+  const auto grid = opt_.send_grid.count();
+  if (opt_.send_grid > std::chrono::milliseconds(1)) next = mono_time{(next->count() + grid - 1) / grid * grid};
   const nanos wait = *next - clock_.now();
   // libuv timers count whole milliseconds; round up so that we never wake early.
   const auto ms = wait.count() <= 0 ? 0 : (wait.count() + 999'999) / 1'000'000;
@@ -397,8 +402,10 @@ void prober::service(target& t, mono_time now) {
   if (t.sending && t.addr && t.next_send <= horizon) {
     queue_send(t);
     t.next_send += t.spec_.probe.interval;
-    // A loop that fell behind (suspend, overload) skips missed slots instead of bursting.
-    if (t.next_send + opt_.slack < now) {
+    // A loop that fell behind (suspend, overload) skips missed slots instead of bursting; a probe up to one step
+    // of the send grid late is on time, and one due again within the step goes out in this burst too.
+    const nanos step = opt_.send_grid > std::chrono::milliseconds(1) ? opt_.send_grid : nanos{0};
+    if (t.next_send + opt_.slack + step < now) {
       const auto behind = (now - t.next_send) / t.spec_.probe.interval + 1;
       t.next_send += behind * t.spec_.probe.interval;
     }
@@ -410,17 +417,6 @@ void prober::service(target& t, mono_time now) {
     start_resolve(t);
   }
   reschedule(t);
-}
-
-void prober::check_finished() {
-  if (opt_.count == 0 || finished_ || !running_) return;
-  for (const auto& p : slots_) {
-    if (!p) continue;
-    if (p->sending || p->seqs.outstanding() != 0) return;
-    if (!p->addr && p->sent_ < opt_.count) return;  // still resolving
-  }
-  finished_ = true;
-  sink_.on_finished();
 }
 
 }  // namespace netstab::service

@@ -121,6 +121,9 @@ struct prober_options {
   core::nanos resolve_interval{std::chrono::seconds(300)};
   core::nanos resolve_retry{std::chrono::seconds(5)};  // first retry after a failure, doubling up to resolve_interval
   core::nanos slack{std::chrono::microseconds(1000)};  // events due this soon are handled in the same wake-up
+  // Wake-ups fall on multiples of this: fewer wake-ups and larger send bursts, each probe at most one step late
+  // (probe.send_grid_ms). 1 ms or less: no grid (the loop timer's own resolution).
+  core::nanos send_grid{std::chrono::milliseconds(1)};
   bool tx_timestamps = true;
   std::uint64_t count = 0;  // probes per target, 0 = unlimited
 };

@@ -98,4 +98,17 @@ void prober::flush_sends() {
   }
 }
 
+// A --count run ends once every target sent its probes and none is outstanding; on_timer() asks after the burst
+// is sent, so a probe still queued is never taken for an answered one.
+void prober::check_finished() {
+  if (opt_.count == 0 || finished_ || !running_) return;
+  for (const auto& p : slots_) {
+    if (!p) continue;
+    if (p->sending || p->seqs.outstanding() != 0) return;
+    if (!p->addr && p->sent_ < opt_.count) return;  // still resolving
+  }
+  finished_ = true;
+  sink_.on_finished();
+}
+
 }  // namespace netstab::service

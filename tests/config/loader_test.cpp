@@ -79,6 +79,8 @@ TEST(Loader, RefusesInvalidFileValuesNamingFileLineAndKey) {
       {"[probe]\npublish_samples = \"yes\"\n",
        "netstab.toml:2: probe.publish_samples: expected a boolean, got a string"},
       {"[probe]\nresolve_interval_s = 5\n", "netstab.toml:2: probe.resolve_interval_s: 5 is below the minimum of 10"},
+      {"[probe]\nsend_grid_ms = 0\n", "netstab.toml:2: probe.send_grid_ms: 0 is below the minimum of 1"},
+      {"[probe]\nsend_grid_ms = 101\n", "netstab.toml:2: probe.send_grid_ms: 101 is above the maximum of 100"},
       {"[stats]\nwindow_s = 0\n", "netstab.toml:2: stats.window_s: 0 is below the minimum of 1"},
       {"[stats]\nextra_windows_s = [10,\n  0]\n", "netstab.toml:3: stats.extra_windows_s: 0 is below the minimum of 1"},
       {"[stats]\nextra_windows_s = 10\n",
@@ -227,6 +229,7 @@ source = "192.0.2.10"
 interface = "eth0"
 publish_samples = false
 resolve_interval_s = 60
+send_grid_ms = 5
 [stats]
 window_s = 30
 extra_windows_s = [10, 300]
@@ -278,6 +281,7 @@ ttl = 10
   EXPECT_EQ(s.probe.interface, "eth0");
   EXPECT_FALSE(s.probe.publish_samples);
   EXPECT_EQ(s.resolve_interval, 60s);
+  EXPECT_EQ(s.send_grid, 5ms);
   EXPECT_EQ(s.stats.window, 30s);
   EXPECT_EQ(s.stats.extra_windows, (std::vector<std::chrono::seconds>{10s, 300s}));
   EXPECT_EQ(s.stats.buckets, 6U);
