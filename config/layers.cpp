@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <unordered_map>
 
 #include "config/validate.hpp"
 
@@ -154,18 +155,21 @@ std::string identity_of(std::string_view host) {
 }
 
 void add_targets(std::vector<target_entry>& out, std::vector<target_entry> in, problems& sink) {
+  // identity -> index in out: a list of tens of thousands of targets is checked for duplicates in linear time.
+  std::unordered_map<std::string, std::size_t> seen;
+  seen.reserve(out.size() + in.size());
+  for (std::size_t i = 0; i < out.size(); ++i) seen.emplace(out[i].identity, i);
   for (auto& target : in) {
     target.identity = identity_of(target.host);
-    const auto same =
-        std::find_if(out.begin(), out.end(), [&](const target_entry& t) { return t.identity == target.identity; });
-    if (same != out.end()) {
+    if (const auto same = seen.find(target.identity); same != seen.end()) {
       std::string message = "duplicate target " + quoted(target.host);
-      if (same->line != 0) {
-        message += " (first at line " + std::to_string(same->line) + ")";
+      if (out[same->second].line != 0) {
+        message += " (first at line " + std::to_string(out[same->second].line) + ")";
       }
       sink.add(target.where, message, target.line);
       continue;
     }
+    seen.emplace(target.identity, out.size());
     out.push_back(std::move(target));
   }
 }

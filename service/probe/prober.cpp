@@ -59,10 +59,8 @@ std::size_t prober::target_count() const {
 }
 
 prober::target* prober::find_mut(std::string_view host) {
-  for (auto& p : slots_) {
-    if (p && p->spec_.host == host) return p.get();
-  }
-  return nullptr;
+  const auto it = by_host_.find(host);
+  return it == by_host_.end() ? nullptr : slots_[it->second].get();
 }
 
 const target_view* prober::find(std::string_view host) const { return const_cast<prober*>(this)->find_mut(host); }
@@ -80,7 +78,9 @@ std::size_t prober::memory_bytes() const {
   std::size_t n = sizeof(*this) + slots_.capacity() * sizeof(void*) + packet_.capacity() +
                   due_sends_.capacity() * sizeof(std::uint32_t) + burst_.capacity() * sizeof(burst_entry) +
                   burst_bytes_.capacity() + (out4_.capacity() + out6_.capacity()) * sizeof(outgoing) +
-                  (index4_.capacity() + index6_.capacity()) * sizeof(std::size_t);
+                  (index4_.capacity() + index6_.capacity()) * sizeof(std::size_t) +
+                  free_slots_.capacity() * sizeof(std::uint32_t) + by_host_.bucket_count() * sizeof(void*) +
+                  by_host_.size() * (sizeof(std::string) + sizeof(std::uint32_t) + 2 * sizeof(void*));
   for (const auto& p : slots_) {
     if (p) n += sizeof(target) + p->seqs.capacity() * sizeof(core::probe_record) + p->monitor_.memory_bytes();
   }
@@ -135,10 +135,13 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
   t->send_opt.tos = spec.probe.tos;
   t->seqs.resize(core::sequence_map::capacity_for(spec.probe.interval, spec.probe.timeout, opt_.late_grace));
 
-  std::uint32_t slot = 0;
-  while (slot < slots_.size() && slots_[slot]) ++slot;
-  if (slot > slot_mask) return core::error{"too many targets"};
-  if (slot == slots_.size()) {
+  std::uint32_t slot = static_cast<std::uint32_t>(slots_.size());
+  if (!free_slots_.empty()) {
+    slot = free_slots_.back();
+    free_slots_.pop_back();
+  } else if (slot > slot_mask) {
+    return core::error{"too many targets"};
+  } else {
     slots_.emplace_back();
     generations_.push_back(0);
   }
@@ -147,6 +150,7 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
   t->token = slot | (generations_[slot] << slot_bits);
   t->order = order_++;
   target& ref = *t;
+  by_host_.emplace(spec.host, slot);
   slots_[slot] = std::move(t);
   sink_.on_target_event(ref, core::target_event::added, "");
   if (auto chosen = choose_path(ref); !chosen) spdlog::warn("{}", chosen.message());
@@ -172,7 +176,9 @@ bool prober::remove_target(std::string_view host) {
   // The sink sees the target one last time, then it is gone: late replies for its token no longer match because
   // the slot's generation moves on when reused.
   sink_.on_target_event(*t, core::target_event::removed, "");
+  by_host_.erase(by_host_.find(host));
   slots_[slot].reset();
+  free_slots_.push_back(slot);
   promote_paths();
   evaluate_agent();
   rearm();

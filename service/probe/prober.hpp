@@ -39,6 +39,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/event.hpp"
@@ -229,7 +230,14 @@ class prober {
 
   std::vector<std::unique_ptr<target>> slots_;  // index = slot id; nullptr = free
   std::vector<std::uint32_t> generations_;      // per slot, bumps on reuse
-  std::uint32_t order_ = 0;                     // insertion counter, for stagger and listing order
+  std::vector<std::uint32_t> free_slots_;       // slots freed by removals, reused last freed first
+  // host -> slot of every target: adding and finding a target cost O(1), not a walk over all of them.
+  struct host_hash {
+    using is_transparent = void;
+    std::size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, std::uint32_t, host_hash, std::equal_to<>> by_host_;
+  std::uint32_t order_ = 0;  // insertion counter, for stagger and listing order
   core::scheduler sched_;
   timer timer_;
   resolver resolver_;
