@@ -191,7 +191,7 @@ struct settings {
   std::vector<core::target_spec> targets;
   core::probe_settings probe;                  // [probe]: defaults, also for targets added by command
   std::chrono::seconds resolve_interval{300};  // [probe] resolve_interval_s: re-resolve host names
-  std::chrono::milliseconds send_grid{1};      // [probe] send_grid_ms: wake-ups on multiples of this
+  std::chrono::milliseconds send_grid{5};      // [probe] send_grid_ms: wake-ups on multiples of this
   stats_settings stats;
   status_settings status;
   output_settings output;

@@ -363,28 +363,47 @@ void prober::rearm() {
     timer_.stop();
     return;
   }
+  // Wake-ups fall on the send grid (multiples of send_grid in the monotonic clock): the events due within one
+  // step share a wake-up, and the probes among them leave together (prober_send.cpp). An event due at d belongs
+  // to the first step whose horizon (the step's start plus the slack; see horizon()) reaches d, whatever the
+  // timer's lateness, so a target's probes keep one phase to the grid and their gaps stay the interval. Path
+  // probes keep their own pace: the path engine judges them against the clock, and a wake-up before one is due
+  // would only find it not due yet.
   auto next = sched_.next();
+  if (next && gridded()) {
+    const auto grid = opt_.send_grid.count();
+    const auto from = (*next - opt_.slack).count();
+    next = mono_time{(from + grid - 1) / grid * grid};
+    // The timer counts from the loop's time, which stood still while this turn worked: bring it to now, or the
+    // wake-up comes early by the turn's length.
+    uv_update_time(loop_);
+  }
   if (const auto path = engine_.next_wake(); path && (!next || *path < *next)) next = path;
   if (!next) {
     timer_.stop();
     return;
   }
-  // Wake-ups fall on the send grid (multiples of send_grid in the monotonic clock): the events due within one
-  // step share a wake-up, and the probes among them leave together (prober_send.cpp), at most one step late.
-  // A step of 1 ms or less is the loop timer's own resolution: no grid.
-  const auto grid = opt_.send_grid.count();
-  if (opt_.send_grid > std::chrono::milliseconds(1)) next = mono_time{(next->count() + grid - 1) / grid * grid};
   const nanos wait = *next - clock_.now();
   // libuv timers count whole milliseconds; round up so that we never wake early.
   const auto ms = wait.count() <= 0 ? 0 : (wait.count() + 999'999) / 1'000'000;
   timer_.start(static_cast<std::uint64_t>(ms), [this] { on_timer(); });
 }
 
+bool prober::gridded() const { return opt_.send_grid > std::chrono::milliseconds(1); }
+
+// A timer may fire up to the slack before its step starts (the loop's millisecond time lags the clock): such a
+// wake-up belongs to that step.
+mono_time prober::horizon(mono_time now) const {
+  if (!gridded()) return now + opt_.slack;
+  const auto grid = opt_.send_grid.count();
+  return mono_time{(now + opt_.slack).count() / grid * grid} + opt_.slack;
+}
+
 void prober::on_timer() {
   ++counters_.wakeups;
   // The loop's time for this wake-up, read once: every due event is judged against it.
   const mono_time now = clock_.now();
-  while (auto id = sched_.pop_due(now + opt_.slack)) {
+  while (auto id = sched_.pop_due(horizon(now))) {
     if (*id < slots_.size() && slots_[*id]) service(*slots_[*id], now);
   }
   flush_sends();
@@ -401,16 +420,16 @@ void prober::service(target& t, mono_time now) {
   // Everything due before the horizon is handled in this wake-up, timeouts too: a timeout is allowed to fire up
   // to `slack` early, so that an event popped because it lies within the slack is always consumed (otherwise it
   // would be rescheduled at the same instant and popped again forever).
-  const mono_time horizon = now + opt_.slack;
-  t.seqs.expire(horizon, [&](const core::probe_record& r) {
+  const mono_time until = horizon(now);
+  t.seqs.expire(until, [&](const core::probe_record& r) {
     emit(t, make_sample(t, r.seq, core::probe_status::timeout, r.sent_at, now, clock_.wall_now()));
   });
-  if (t.sending && t.addr && t.next_send <= horizon) {
+  if (t.sending && t.addr && t.next_send <= until) {
     queue_send(t);
     t.next_send += t.spec_.probe.interval;
     // A loop that fell behind (suspend, overload) skips missed slots instead of bursting; a probe up to one step
     // of the send grid late is on time, and one due again within the step goes out in this burst too.
-    const nanos step = opt_.send_grid > std::chrono::milliseconds(1) ? opt_.send_grid : nanos{0};
+    const nanos step = gridded() ? opt_.send_grid : nanos{0};
     if (t.next_send + opt_.slack + step < now) {
       const auto behind = (now - t.next_send) / t.spec_.probe.interval + 1;
       t.next_send += behind * t.spec_.probe.interval;
@@ -418,7 +437,7 @@ void prober::service(target& t, mono_time now) {
     if (opt_.count != 0 && t.sent_ >= opt_.count) t.sending = false;
   }
   if (t.ip && t.verdict.due(now)) evaluate(t, now);
-  if (!t.literal() && t.next_resolve && *t.next_resolve <= horizon && t.resolve_id == 0) {
+  if (!t.literal() && t.next_resolve && *t.next_resolve <= until && t.resolve_id == 0) {
     t.next_resolve.reset();
     start_resolve(t);
   }

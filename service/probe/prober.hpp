@@ -124,7 +124,7 @@ struct prober_options {
   core::nanos slack{std::chrono::microseconds(1000)};  // events due this soon are handled in the same wake-up
   // Wake-ups fall on multiples of this: fewer wake-ups and larger send bursts, each probe at most one step late
   // (probe.send_grid_ms). 1 ms or less: no grid (the loop timer's own resolution).
-  core::nanos send_grid{std::chrono::milliseconds(1)};
+  core::nanos send_grid{std::chrono::milliseconds(5)};
   bool tx_timestamps = true;
   std::uint64_t count = 0;  // probes per target, 0 = unlimited
 };
@@ -174,6 +174,10 @@ class prober {
   target* find_mut(std::string_view host);
   void on_timer();
   void rearm();
+  // Whether wake-ups fall on a send grid (send_grid above the timer's 1 ms), and the time up to which a wake-up
+  // at `now` handles due events: now plus the slack, or with a grid the start of now's step plus the slack.
+  bool gridded() const;
+  core::mono_time horizon(core::mono_time now) const;
   void service(target& t, core::mono_time now);
   void reschedule(target& t);
   // Sends (prober_send.cpp): service() queues a due probe, on_timer() sends the queue at its end.

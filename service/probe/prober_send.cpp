@@ -95,6 +95,9 @@ void prober::flush_sends() {
       es.error = b.error;
       emit(*t, es);
     }
+    // service() scheduled the target before this probe was recorded: its deadline may come first now (a timeout
+    // shorter than the interval, or the last probe of a --count run).
+    reschedule(*t);
   }
 }
 

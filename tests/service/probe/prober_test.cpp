@@ -240,6 +240,8 @@ grid_run probe_with_grid(std::chrono::milliseconds grid) {
   counting_sink sink;
   prober_options o;
   o.send_grid = grid;
+  o.path.enabled = false;  // echo probes only: path probes have a pace of their own
+  o.path.read_gateway = false;
   auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
   for (int i = 1; i <= 20; ++i) {
     EXPECT_EQ(pr->add_target(target("127.0.0." + std::to_string(i), std::chrono::milliseconds(10))).message(), "");
