@@ -1,5 +1,6 @@
-// The prober's sends: the probes that fall due in one wake-up are sent together at its end, one sendmmsg per
-// socket, instead of one sendmsg each. Path probes are paced one by one (prober_path.cpp).
+// The prober's sends and the grid they fall on: the probes that fall due in one wake-up are sent together at its
+// end, one sendmmsg per socket, instead of one sendmsg each; wake-ups fall on the send grid. Path probes are paced
+// one by one (prober_path.cpp).
 #include "service/probe/prober.hpp"
 #include "service/probe/prober_target.hpp"
 
@@ -7,6 +8,48 @@ namespace netstab::service {
 
 namespace icmp = core::icmp;
 using core::mono_time;
+using core::nanos;
+
+void prober::rearm() {
+  if (!running_ || closed_) {
+    timer_.stop();
+    return;
+  }
+  // Wake-ups fall on the send grid (multiples of send_grid in the monotonic clock): the events due within one
+  // step share a wake-up, and the probes among them leave together (prober_send.cpp). An event due at d belongs
+  // to the first step whose horizon (the step's start plus the slack; see horizon()) reaches d, whatever the
+  // timer's lateness, so a target's probes keep one phase to the grid and their gaps stay the interval. Path
+  // probes keep their own pace: the path engine judges them against the clock, and a wake-up before one is due
+  // would only find it not due yet.
+  auto next = sched_.next();
+  if (next && gridded()) {
+    const auto grid = opt_.send_grid.count();
+    const auto from = (*next - opt_.slack).count();
+    next = mono_time{(from + grid - 1) / grid * grid};
+    // The timer counts from the loop's time, which stood still while this turn worked: bring it to now, or the
+    // wake-up comes early by the turn's length.
+    uv_update_time(loop_);
+  }
+  if (const auto path = engine_.next_wake(); path && (!next || *path < *next)) next = path;
+  if (!next) {
+    timer_.stop();
+    return;
+  }
+  const nanos wait = *next - clock_.now();
+  // libuv timers count whole milliseconds; round up so that we never wake early.
+  const auto ms = wait.count() <= 0 ? 0 : (wait.count() + 999'999) / 1'000'000;
+  timer_.start(static_cast<std::uint64_t>(ms), [this] { on_timer(); });
+}
+
+bool prober::gridded() const { return opt_.send_grid > std::chrono::milliseconds(1); }
+
+// A timer may fire up to the slack before its step starts (the loop's millisecond time lags the clock): such a
+// wake-up belongs to that step.
+mono_time prober::horizon(mono_time now) const {
+  if (!gridded()) return now + opt_.slack;
+  const auto grid = opt_.send_grid.count();
+  return mono_time{(now + opt_.slack).count() / grid * grid} + opt_.slack;
+}
 
 void prober::queue_send(target& t) {
   due_sends_.push_back(t.token);
