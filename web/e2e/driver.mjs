@@ -4,7 +4,7 @@
 // mouse and wheel go through each driver's real input, so the page sees trusted events.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromiumPath, mosquittoPath, openBrowser, webDir } from './harness.mjs';
+import { builtPage, chromiumPath, mosquittoPath, openBrowser, startMosquitto, webDir } from './harness.mjs';
 
 export const firefoxPath = process.env.FIREFOX_BIN ?? '/usr/bin/firefox-esr';
 export const engines = ['chromium', 'firefox'];
@@ -159,4 +159,21 @@ async function openChromium(allowedOrigin) {
 // A fresh headless browser whose pages may only reach allowedOrigin; anything else is blocked and listed.
 export function openEngine(engine, allowedOrigin) {
   return engine === 'firefox' ? openFirefox(allowedOrigin) : openChromium(allowedOrigin);
+}
+
+// What a dashboard scenario starts with: a broker that serves the built page, one agent started against it
+// (startAgent(mqttUrl, agent)) and a page of `engine` open on it. All three are stopped after the test t.
+export async function openDashboard(t, { startAgent, agent, engine }) {
+  const broker = await startMosquitto({ httpDir: await builtPage() });
+  const s = { broker, proc: null, browser: null, page: null };
+  t.after(async () => {
+    await s.browser?.close();
+    await s.proc?.kill('SIGKILL');
+    await broker.stop();
+  });
+  s.proc = await startAgent(broker.mqttUrl, agent);
+  s.browser = await openEngine(engine, `http://127.0.0.1:${broker.wsPort}`);
+  s.page = await s.browser.newPage();
+  await s.page.goto(broker.url);
+  return s;
 }

@@ -6,8 +6,8 @@
 // `startAgent(broker, agent)` starts the agent (already probing the unreachable target) and resolves to
 // {kill(signal)} once it is online; `restore()` makes the target answer.
 import assert from 'node:assert/strict';
-import { openEngine } from './driver.mjs';
-import { builtPage, saveScreenshot, sleep, startMosquitto, waitFor } from './harness.mjs';
+import { openDashboard } from './driver.mjs';
+import { saveScreenshot, sleep, waitFor } from './harness.mjs';
 
 const PHONE = { width: 390, height: 844 };
 const DESKTOP = { width: 1280, height: 900 };
@@ -57,20 +57,7 @@ const publishedIncident = (page, agent) =>
   }, agent);
 
 export async function runOutageScenario(t, { startAgent, agent, screenshot, engine = 'chromium', restore = null }) {
-  const dist = await builtPage();
-  const broker = await startMosquitto({ httpDir: dist });
-  const origin = `http://127.0.0.1:${broker.wsPort}`;
-  let proc = null;
-  let browser = null;
-  t.after(async () => {
-    await browser?.close();
-    await proc?.kill('SIGKILL');
-    await broker.stop();
-  });
-  proc = await startAgent(broker.mqttUrl, agent);
-  browser = await openEngine(engine, origin);
-  const page = await browser.newPage();
-  await page.goto(broker.url);
+  const { browser, page } = await openDashboard(t, { startAgent, agent, engine });
 
   await t.test('the page connects and shows the probes coming back unreachable', async () => {
     await waitFor('connected', async () => (await page.text('#conn-text')) === 'connected');

@@ -3,8 +3,8 @@
 // agent)` must start the agent process probing 127.0.0.1 and resolve to {kill(signal)} once the agent
 // is online.
 import assert from 'node:assert/strict';
-import { openEngine } from './driver.mjs';
-import { builtPage, mqttClient, publish, saveScreenshot, sleep, startMosquitto, waitFor } from './harness.mjs';
+import { openDashboard } from './driver.mjs';
+import { mqttClient, publish, saveScreenshot, sleep, waitFor } from './harness.mjs';
 
 export const XSS = '<img src=x onerror=alert(1)>';
 const BAD_TARGET = process.env.NETSTAB_E2E_BAD_TARGET ?? 'bad target!';
@@ -18,20 +18,7 @@ const near = (actual, expected, tolerance, what) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 
 export async function runDashboardScenarios(t, { startAgent, agent, screenshot, engine = 'chromium' }) {
-  const dist = await builtPage();
-  const broker = await startMosquitto({ httpDir: dist });
-  const origin = `http://127.0.0.1:${broker.wsPort}`;
-  let proc = null;
-  let browser = null;
-  t.after(async () => {
-    await browser?.close();
-    await proc?.kill('SIGKILL');
-    await broker.stop();
-  });
-  proc = await startAgent(broker.mqttUrl, agent);
-  browser = await openEngine(engine, origin);
-  const page = await browser.newPage();
-  await page.goto(broker.url);
+  const { broker, proc, browser, page } = await openDashboard(t, { startAgent, agent, engine });
 
   await t.test('the page connects and finds the agent', async () => {
     await waitFor('connected', async () => (await page.text('#conn-text')) === 'connected');
