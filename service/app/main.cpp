@@ -34,10 +34,12 @@ int main(int argc, char** argv) {
   service::icmp_descriptors icmp = service::open_icmp_sockets();
   // Before any thread exists (Paho starts its own), so every thread runs with the reduced set.
   service::drop_privileges();
+  int code = 1;
   try {
-    return service::run(cli.value, cli.request, std::move(icmp));
+    code = service::run(cli.value, cli.request, std::move(icmp));
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
-    return 1;
   }
+  service::finish_process();
+  return code;
 }

@@ -1,11 +1,14 @@
 #include "service/app/startup.hpp"
 
 #include <MQTTAsync.h>
+#include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <chrono>
 #include <csignal>
 
 #include "service/app/privileges.hpp"
+#include "service/mqtt/paho_client.hpp"
 
 namespace netstab::service {
 
@@ -18,6 +21,16 @@ void prepare_process() {
   MQTTAsync_init_options paho_init = MQTTAsync_init_options_initializer;
   paho_init.do_openssl_init = 0;
   MQTTAsync_global_init(&paho_init);
+  // OpenSSL's clean-up at exit frees its global state while a detached thread of Paho's may still be running its
+  // thread exit, which uses that state (a crash at exit, seen under AddressSanitizer). Without it the state lives
+  // until the process ends. Only the first initialisation decides, so this comes before anything uses OpenSSL.
+  OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, nullptr);
+}
+
+void finish_process() {
+  if (!await_paho_threads(std::chrono::seconds(2))) {
+    spdlog::debug("a thread of Paho's had not ended 2 s after its client was destroyed");
+  }
 }
 
 icmp_descriptors open_icmp_sockets() {

@@ -15,5 +15,9 @@ void prepare_process();
 icmp_descriptors open_icmp_sockets();
 // drop_capabilities, with what it did in the log.
 void drop_privileges();
+// What main does last, after run() has returned (the loop has ended and every client is destroyed): waits, at
+// most 2 s, until Paho's detached threads have ended (await_paho_threads), so that exiting cannot cut their thread
+// exit short.
+void finish_process();
 
 }  // namespace netstab::service

@@ -4,6 +4,9 @@
 
 #include <algorithm>
 #include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <thread>
 
 namespace netstab::service {
 
@@ -282,6 +285,31 @@ bool is_auth_failure(int version, int rc, int reason_code) {
            reason_code == MQTTREASONCODE_BANNED;
   }
   return rc == 4 || rc == 5;
+}
+
+namespace {
+
+// Paho names its threads MQTTAsync_send and MQTTAsync_rcv (Thread_set_name in its Thread.c).
+bool paho_thread_alive() {
+  std::error_code ec;
+  std::filesystem::directory_iterator it("/proc/self/task", ec);
+  for (; !ec && it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    std::ifstream comm(it->path() / "comm");
+    std::string name;
+    if (std::getline(comm, name) && name.rfind("MQTTAsync", 0) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool await_paho_threads(std::chrono::milliseconds patience) {
+  const auto until = std::chrono::steady_clock::now() + patience;
+  while (paho_thread_alive()) {
+    if (std::chrono::steady_clock::now() >= until) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return true;
 }
 
 bool is_connection_failure(int rc) {

@@ -13,6 +13,7 @@
 //
 // Threads: create, publish, subscribe, disconnect and the rest on the loop thread; the destructor anywhere (the
 // link destroys retired clients on a worker, because Paho's destroy can take a while).
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -112,5 +113,11 @@ std::string connack_text(int mqtt_version, int rc, int reason_code);
 bool is_auth_failure(int mqtt_version, int rc, int reason_code);
 // An operation that could not finish because the connection went away: the message is kept and resent.
 bool is_connection_failure(int rc);
+
+// Paho's send and receive threads are detached. Destroying the last client stops them (Paho waits until both say
+// they have stopped), but each still has its thread exit to run, OpenSSL's per-thread clean-up among it; a process
+// that exits meanwhile ends them halfway. Waits until no thread of Paho's is left, at most `patience`; true when
+// none is. Main's thread, once the loop has ended; it reads /proc/self/task.
+bool await_paho_threads(std::chrono::milliseconds patience);
 
 }  // namespace netstab::service
