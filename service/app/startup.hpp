@@ -1,7 +1,7 @@
 #pragma once
-// What main does before the loop runs, in this order: the process-wide set-up, the ICMP sockets opened while
-// the capabilities are still held, then the capabilities dropped (privileges.hpp). Main's thread only, before any
-// other thread exists.
+// What main does around run(). Before the loop runs, in this order: the process-wide set-up, the ICMP sockets
+// opened while the capabilities are still held, then the capabilities dropped (privileges.hpp); main's thread
+// only, before any other thread exists. After run() has returned: finish_process().
 #include "service/probe/icmp_descriptor.hpp"
 
 namespace netstab::service {
