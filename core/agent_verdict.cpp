@@ -166,19 +166,24 @@ fault lone_fault(const target_fault& t, std::size_t total) {
 
 fault agent_verdict(std::span<const target_fault> targets) {
   if (targets.size() == 1) return *targets.front().f;
+  return agent_verdict(targets, targets.size());
+}
+
+fault agent_verdict(std::span<const target_fault> some, std::size_t total) {
+  if (total == 1 && some.size() == 1) return *some.front().f;
   std::vector<const target_fault*> degraded;
-  for (const target_fault& t : targets) {
+  for (const target_fault& t : some) {
     if (!is_ok(*t.f)) degraded.push_back(&t);
   }
   fault f;
   if (degraded.empty()) {
     f.headline = "ok";
   } else if (degraded.size() == 1) {
-    f = lone_fault(*degraded.front(), targets.size());
+    f = lone_fault(*degraded.front(), total);
   } else {
     const std::vector<group> groups = group_faults(degraded);
     const group* g = best_group(groups);
-    f = g && g->members.size() >= 2 ? shared_fault(*g, targets.size()) : scattered_fault(degraded, targets.size());
+    f = g && g->members.size() >= 2 ? shared_fault(*g, total) : scattered_fault(degraded, total);
   }
   f.reason = f.headline;
   append_part(f.reason, f.context);

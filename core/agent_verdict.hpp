@@ -21,6 +21,7 @@
 // is kept (fault_tracker keeps a raw fault's since when it is earlier than its own first evaluation).
 //
 // Pure function; any thread.
+#include <cstddef>
 #include <span>
 #include <string_view>
 
@@ -34,5 +35,9 @@ struct target_fault {
 };
 
 fault agent_verdict(std::span<const target_fault> targets);
+// The same from part of the targets and the number of targets in all (at least some.size()): the targets left
+// out must be ok. A caller that keeps its degraded targets apart passes only those, so an evaluation costs the
+// degraded targets instead of every target.
+fault agent_verdict(std::span<const target_fault> some, std::size_t total);
 
 }  // namespace netstab::core

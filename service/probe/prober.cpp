@@ -176,6 +176,7 @@ bool prober::remove_target(std::string_view host) {
   // The sink sees the target one last time, then it is gone: late replies for its token no longer match because
   // the slot's generation moves on when reused.
   sink_.on_target_event(*t, core::target_event::removed, "");
+  note_fault(*t, false);
   by_host_.erase(by_host_.find(host));
   slots_[slot].reset();
   free_slots_.push_back(slot);
@@ -368,6 +369,7 @@ void prober::on_timer() {
   flush_sends();
   if (opt_.count != 0) check_finished();
   if (const auto path = engine_.next_wake(); path && *path <= now + opt_.slack) path_tick();
+  if (agent_due_) evaluate_agent();
   if (!warned_receive_buffer_ && now >= next_buffer_check_) {
     next_buffer_check_ = now + buffer_check_period;
     check_receive_buffers();

@@ -220,6 +220,7 @@ class prober {
   void handle_path_changes();
   void evaluate(target& t, core::mono_time now);
   void evaluate_agent();
+  void note_fault(const target& t, bool degraded);
   void annotate_incidents(target& t);
   void refresh_gateways(bool force);
 
@@ -274,6 +275,11 @@ class prober {
   core::path_engine engine_;
   std::size_t path_targets_ = 0;  // targets with path monitoring on
   core::fault_tracker agent_tracker_;
+  // Targets whose reported verdict is not ok, in the order they were added: the agent's verdict reads these and
+  // the number of targets, not every target. A target's verdict changes mark the agent's for evaluation once at
+  // the end of the wake-up, however many targets changed in it.
+  std::vector<const target*> degraded_;
+  bool agent_due_ = false;
   gateway_reader gateway_reader_;
   core::gateways gateways_;
   std::uint64_t gateway_traces_ = 0;  // the engine's trace count when the gateway was last read

@@ -207,24 +207,40 @@ void prober::evaluate(target& t, mono_time now) {
   if (!change) return;
   spdlog::info("{}: verdict {} -> {}: {}", t.spec_.host, core::to_string(change->from.where),
                core::to_string(change->to.where), change->to.reason);
+  note_fault(t, change->to.where != core::segment::ok);
   sink_.on_fault_change(&t, *change);
-  evaluate_agent();
+  agent_due_ = true;
 }
 
 void prober::evaluate_agent() {
-  std::vector<const target*> list;
-  for (const auto& p : slots_) {
-    if (p) list.push_back(p.get());
-  }
-  std::sort(list.begin(), list.end(), [](const target* a, const target* b) { return a->order < b->order; });
+  agent_due_ = false;
   std::vector<core::target_fault> faults;
-  faults.reserve(list.size());
-  for (const target* t : list) faults.push_back(core::target_fault{t->spec_.host, &t->verdict.reported()});
-  const auto change = agent_tracker_.evaluate(core::agent_verdict(faults), clock_.now(), clock_.wall_now());
+  const auto add = [&](const target* t) {
+    faults.push_back(core::target_fault{t->spec_.host, &t->verdict.reported()});
+  };
+  if (by_host_.size() == 1) {
+    for (const auto& p : slots_) {
+      if (p) add(p.get());
+    }
+  } else {
+    faults.reserve(degraded_.size());
+    for (const target* t : degraded_) add(t);
+  }
+  const auto change =
+      agent_tracker_.evaluate(core::agent_verdict(faults, by_host_.size()), clock_.now(), clock_.wall_now());
   if (!change) return;
   spdlog::info("agent verdict {} -> {}: {}", core::to_string(change->from.where), core::to_string(change->to.where),
                change->to.reason);
   sink_.on_fault_change(nullptr, *change);
+}
+
+// Keeps degraded_ in the order the targets were added (order grows with every addition).
+void prober::note_fault(const target& t, bool degraded) {
+  const auto at = std::lower_bound(degraded_.begin(), degraded_.end(), t.order,
+                                   [](const target* a, std::uint32_t order) { return a->order < order; });
+  const bool listed = at != degraded_.end() && *at == &t;
+  if (degraded && !listed) degraded_.insert(at, &t);
+  if (!degraded && listed) degraded_.erase(at);
 }
 
 // Incidents record the path when they begin and the verdict at its worst; the events that announce them carry

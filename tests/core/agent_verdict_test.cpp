@@ -135,6 +135,15 @@ TEST(AgentVerdict, Table) {
     EXPECT_EQ(f.where, r.where);
     EXPECT_EQ(f.hop, r.hop);
     EXPECT_EQ(f.reason, r.reason);
+    // The same verdict from the degraded targets alone and the number of targets, as the prober keeps them.
+    std::vector<target_fault> degraded;
+    for (std::size_t i = 0; i < r.faults.size(); ++i) {
+      if (r.faults[i].where != segment::ok) degraded.push_back({names.at(i), &r.faults[i]});
+    }
+    const fault g = agent_verdict(degraded, r.faults.size());
+    EXPECT_EQ(g.where, r.where);
+    EXPECT_EQ(g.hop, r.hop);
+    EXPECT_EQ(g.reason, r.reason);
   }
 }
 

@@ -160,16 +160,18 @@ std::vector<json> path_lab::events(const std::string& type, const std::optional<
 }
 
 std::optional<path_lab::seen> path_lab::wait_fault(const std::optional<std::string>& target, const std::string& segment,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout, int nth) {
   const std::string t = topic("events");
   std::optional<json> found;
   client_->wait_until(
       [&](const std::vector<test::received_message>& msgs) {
+        int seen_so_far = 0;
         for (const auto& m : msgs) {
           if (m.topic != t) continue;
           const json j = json::parse(m.payload, nullptr, false);
           if (!j.is_object() || j.value("type", "") != "fault_change" || j.value("to", "") != segment) continue;
           if (target ? (j.contains("target") && j["target"] == *target) : !j.contains("target")) {
+            if (++seen_so_far < nth) continue;
             found = j;
             return true;
           }

@@ -83,14 +83,14 @@ class path_lab {
                                           std::chrono::milliseconds timeout);
   // The events of one type (for one target, or the agent's when target is empty) seen so far, in order.
   std::vector<nlohmann::json> events(const std::string& type, const std::optional<std::string>& target) const;
-  // Waits for a fault_change of target (nullopt: the agent's) to `segment`; returns the event and when this test
-  // saw it (the client wakes on every message).
+  // Waits for the nth fault_change of target (nullopt: the agent's) to `segment`; returns the event and when this
+  // test saw it (the client wakes on every message).
   struct seen {
     nlohmann::json event;
     steady::time_point at;
   };
   std::optional<seen> wait_fault(const std::optional<std::string>& target, const std::string& segment,
-                                 std::chrono::milliseconds timeout);
+                                 std::chrono::milliseconds timeout, int nth = 1);
   // Waits for a path_change of target.
   std::optional<nlohmann::json> wait_path_change(const std::string& target, std::chrono::milliseconds timeout);
 

@@ -39,9 +39,16 @@ void report(const std::string& what, double s) {
 
 // Starts netstab on the chain's target and waits until its path is traced, every hop has a window of probes
 // (and so a baseline), and its verdict is ok.
+void wait_windows(path_lab& lab, ip_family f);
+
 void start_and_trace(path_lab& lab, ip_family f, const std::map<std::string, std::string>& env = {}) {
+  lab.start_agent({chain::target(f)}, env);
+  wait_windows(lab, f);
+}
+
+// Waits until the path of the chain's target of family f is traced and every hop has a window of probes.
+void wait_windows(path_lab& lab, ip_family f) {
   const std::string target = chain::target(f);
-  lab.start_agent({target}, env);
   const auto path = lab.wait_path(
       target,
       [](const json& j) {
@@ -261,6 +268,53 @@ TEST(PathVerdict, AStarvedHostIsTheHost) {
   report(std::string("host (") + cpu_limit::name(limit.used()) + ")", seconds_since(t0, got->at));
   EXPECT_EQ(got->event["fault"]["metric"], "host");
   expect_held(lab, target);
+}
+
+// Three targets behind a LAN that loses 15 %: the chain's target over IPv4 and over IPv6, and the router at hop 2
+// (IPv4). The agent's own verdict groups what they share and counts them among all targets; a removed target no
+// longer counts. The IPv4 target and the router blame the same LAN hop, the IPv6 target its IPv6 address.
+TEST(PathVerdict, TheAgentCountsItsDegradedTargetsAndForgetsRemovedOnes) {
+  NETSTAB_REQUIRE_ROOT();
+  path_lab lab;
+  const std::string router = lab.net().hop(2).address(ip_family::v4);
+  lab.start_agent({chain::target_v4, chain::target_v6, router});
+  ASSERT_NO_FATAL_FAILURE(wait_windows(lab, ip_family::v4));
+  ASSERT_NO_FATAL_FAILURE(wait_windows(lab, ip_family::v6));
+  lab.net().set_ingress_loss(node::lan, 15);
+  const auto agent_log = [&] { return json(lab.events("fault_change", std::nullopt)).dump(); };
+  const auto reason = [](const path_lab::seen& s) { return s.event["fault"]["reason"].get<std::string>(); };
+  // The agent's verdict may pass through others while the targets degrade one by one: each wait is for a change
+  // to a segment after the ones counted before the step that should cause it.
+  const auto changes_to = [&](const std::string& segment) {
+    int n = 0;
+    for (const json& e : lab.events("fault_change", std::nullopt)) n += e.value("to", "") == segment ? 1 : 0;
+    return n;
+  };
+  const auto next_change_to = [&](const std::string& segment, int before) {
+    return lab.wait_fault(std::nullopt, segment, verdict_timeout, before + 1);
+  };
+  const auto shared = next_change_to("lan", 0);
+  ASSERT_TRUE(shared) << agent_log();
+  EXPECT_NE(reason(*shared).find("of 3 targets"), std::string::npos) << shared->event.dump();
+  const auto remove = [&](const std::string& target) {
+    const auto r = lab.command(json{{"cmd", "remove_target"}, {"target", target}});
+    ASSERT_TRUE(r);
+    EXPECT_EQ((*r)["ok"], true) << r->dump();
+  };
+  // Without the router the two degraded targets share nothing.
+  const int unknown_before = changes_to("unknown");
+  ASSERT_NO_FATAL_FAILURE(remove(router));
+  const auto scattered = next_change_to("unknown", unknown_before);
+  ASSERT_TRUE(scattered) << agent_log();
+  EXPECT_NE(reason(*scattered).find("2 of 2 targets degraded in different places"), std::string::npos)
+      << scattered->event.dump();
+  // With one target left, the agent's verdict is that target's own.
+  const int lan_before = changes_to("lan");
+  ASSERT_NO_FATAL_FAILURE(remove(chain::target_v6));
+  const auto own = next_change_to("lan", lan_before);
+  ASSERT_TRUE(own) << agent_log() << "\n" << lab.agent_log();
+  EXPECT_EQ(own->event["fault"]["hop"], 1) << own->event.dump();
+  EXPECT_EQ(reason(*own).find("targets"), std::string::npos) << own->event.dump();
 }
 
 class PathChange : public ::testing::TestWithParam<ip_family> {};
