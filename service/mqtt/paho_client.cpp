@@ -208,6 +208,9 @@ publish_outcome paho_client::publish(core::outgoing_message& m, std::uint64_t id
       msg->set_properties(props);
     }
     client_->publish(msg, to_context(id), listeners_->on_delivery);
+    // Paho C copied the payload into its own queue (MQTTAsync_send), so the message's copy is freed now rather
+    // than when the delivery completes: a large retained payload is held once while it waits, not twice.
+    msg->clear_payload();
     return publish_outcome::sent;
   } catch (const mqtt::exception& e) {
     rc = e.get_return_code();
