@@ -218,6 +218,8 @@ void prober::evaluate_agent() {
   const auto add = [&](const target* t) {
     faults.push_back(core::target_fault{t->spec_.host, &t->verdict.reported()});
   };
+  // With one target in all the agent's verdict is that target's own, ok or not (core/agent_verdict.hpp), so the
+  // target goes in even when it is not degraded.
   if (by_host_.size() == 1) {
     for (const auto& p : slots_) {
       if (p) add(p.get());
