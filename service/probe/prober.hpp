@@ -276,8 +276,8 @@ class prober {
   std::size_t path_targets_ = 0;  // targets with path monitoring on
   core::fault_tracker agent_tracker_;
   // Targets whose reported verdict is not ok, in the order they were added: the agent's verdict reads these and
-  // the number of targets, not every target. A target's verdict changes mark the agent's for evaluation once at
-  // the end of the wake-up, however many targets changed in it.
+  // the number of targets, not every target. A change of a target's verdict marks the agent's for evaluation once
+  // at the end of the wake-up, however many targets changed in it.
   std::vector<const target*> degraded_;
   bool agent_due_ = false;
   gateway_reader gateway_reader_;

@@ -37,16 +37,8 @@ void report(const std::string& what, double s) {
   ::testing::Test::RecordProperty("time_to_verdict_s", std::to_string(s));
 }
 
-// Starts netstab on the chain's target and waits until its path is traced, every hop has a window of probes
-// (and so a baseline), and its verdict is ok.
-void wait_windows(path_lab& lab, ip_family f);
-
-void start_and_trace(path_lab& lab, ip_family f, const std::map<std::string, std::string>& env = {}) {
-  lab.start_agent({chain::target(f)}, env);
-  wait_windows(lab, f);
-}
-
-// Waits until the path of the chain's target of family f is traced and every hop has a window of probes.
+// Waits until the path of the chain's target of family f is traced, every hop has a window of probes (and so a
+// baseline), and its verdict is ok.
 void wait_windows(path_lab& lab, ip_family f) {
   const std::string target = chain::target(f);
   const auto path = lab.wait_path(
@@ -66,6 +58,13 @@ void wait_windows(path_lab& lab, ip_family f) {
   }
   EXPECT_EQ((*path)["hops"][std::size_t{chain::target_ttl - 1}]["address"], target);
   EXPECT_TRUE(lab.events("fault_change", target).empty()) << "a clean chain has no fault";
+}
+
+// Starts netstab on the chain's target and waits until its path is traced, every hop has a window of probes
+// (and so a baseline), and its verdict is ok.
+void start_and_trace(path_lab& lab, ip_family f, const std::map<std::string, std::string>& env = {}) {
+  lab.start_agent({chain::target(f)}, env);
+  wait_windows(lab, f);
 }
 
 // The payloads of the contract this run produced, against their JSON Schemas (docs/schemas): the last few path
