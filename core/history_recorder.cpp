@@ -1,5 +1,6 @@
 #include "core/history_recorder.hpp"
 
+#include <algorithm>
 #include <utility>
 
 namespace netstab::core {
@@ -71,6 +72,7 @@ void history_recorder::close_ended(wall_time now) {
 }
 
 void history_recorder::close_all() {
+  batch_.minutes.reserve(batch_.minutes.size() + slots_.size() - free_.size());  // see take_batch
   for (slot& s : slots_) {
     if (s.used && s.acc.close(done_)) {
       push_done(s);
@@ -82,8 +84,10 @@ history_batch history_recorder::take_batch(wall_time now) {
   history_batch out = std::move(batch_);
   out.heartbeat = now;
   batch_ = history_batch{};
-  // Keep roughly the capacity the last batch needed, so steady state does not regrow the vectors sample by sample.
-  batch_.minutes.reserve(out.minutes.size());
+  // Keep roughly the capacity the last batch needed, so steady state does not regrow the vectors sample by sample;
+  // and room for a minute row of every target: at the end of a minute every target's row comes within a second,
+  // and a vector grown row by row holds its old and new buffers at once (megabytes at 10,000 targets).
+  batch_.minutes.reserve(std::max(out.minutes.size(), slots_.size() - free_.size()));
   batch_.raw.reserve(out.raw.size());
   return out;
 }

@@ -69,7 +69,7 @@ target_verdict::target_verdict(const target_verdict_config& cfg)
     : cfg_(cfg), tracker_(cfg.tracker), baseline_(cfg.baseline_period) {}
 
 std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mono_time now, wall_time wall,
-                                                     nanos interval, std::vector<hop_row>* rows) {
+                                                     nanos interval, std::vector<hop_row>* rows, verdict* judged) {
   next_ = now + std::max(interval, min_period);
   const stats_snapshot& st = *in.stats;
   const bool traced = in.path != nullptr && in.path->traced;
@@ -93,8 +93,8 @@ std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mo
   readings.reserve(views.size());
   for (const hop_view& v : views) readings.push_back(reading_of(v, now));
 
-  last_ = judge(std::move(readings), t, cfg_.judge);
-  auto change = tracker_.evaluate(last_, now, wall);
+  verdict judgement = judge(std::move(readings), t, cfg_.judge);
+  auto change = tracker_.evaluate(judgement, now, wall);
 
   // Baselines learn from this window after it was judged against the earlier ones.
   if (trusted(st, cfg_.judge.min_samples)) baseline_.feed(now, *st.rtt.p50);
@@ -105,13 +105,14 @@ std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mo
     rows->clear();
     for (std::size_t i = 0; i < views.size(); ++i) {
       rows->push_back(row_of(views[i].ttl, views[i].address, views[i].where, views[i].stats));
-      rows->back().rate_limited = i < last_.hops.size() && last_.hops[i].rate_limited();
+      rows->back().rate_limited = i < judgement.hops.size() && judgement.hops[i].rate_limited();
     }
     if (traced) {
       const unsigned ttl = in.path->path.target_ttl.value_or(static_cast<unsigned>(views.size() + 1));
       rows->push_back(row_of(ttl, in.target, segs.target, st));
     }
   }
+  if (judged != nullptr) *judged = std::move(judgement);
   return change;
 }
 

@@ -63,21 +63,20 @@ class target_verdict {
   // Whether an evaluation is due at now (period: max(interval, 1 s)).
   bool due(mono_time now) const { return now >= next_; }
   // Judges, tracks and feeds the baselines; returns the change of the reported fault. Fills rows (when given)
-  // with the path payload's rows of this evaluation.
+  // with the path payload's rows of this evaluation, and judged (when given) with its judgement. The judgement is
+  // not kept: only the tracker's faults outlive an evaluation (a kept verdict cost 200 bytes per target).
   std::optional<fault_change> evaluate(const verdict_input& in, mono_time now, wall_time wall, nanos interval,
-                                       std::vector<hop_row>* rows = nullptr);
+                                       std::vector<hop_row>* rows = nullptr, verdict* judged = nullptr);
   // The path changed from TTL first_changed on (1-based): baselines of what lies behind it start again.
   void path_changed(hop_table& hops, const traced_path& now_path, unsigned first_changed);
 
   const fault& reported() const { return tracker_.reported(); }
   const fault& worst() const { return tracker_.worst(); }
-  const verdict& last() const { return last_; }
 
  private:
   target_verdict_config cfg_;
   fault_tracker tracker_;
   baseline_tracker baseline_;
-  verdict last_;
   mono_time next_{};
 };
 

@@ -71,6 +71,8 @@ class target_monitor {
   // windows in configuration order. Throws std::out_of_range for a bad index.
   stats_snapshot snapshot(mono_time now, std::size_t window_index = 0) const;
   std::size_t window_count() const { return windows_.size(); }
+  // The length of a window (index as for snapshot). Throws std::out_of_range for a bad index.
+  nanos window_length(std::size_t window_index) const { return windows_.at(window_index).window(); }
 
   health status() const { return status_.level(); }
   const std::string& reason() const { return status_.reason(); }

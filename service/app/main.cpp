@@ -36,7 +36,7 @@ int main(int argc, char** argv) {
   service::drop_privileges();
   int code = 1;
   try {
-    code = service::run(cli.value, cli.request, std::move(icmp));
+    code = service::run(std::move(cli.value), cli.request, std::move(icmp));
   } catch (const std::exception& e) {
     spdlog::critical("{}", e.what());
   }

@@ -50,10 +50,9 @@ std::vector<std::string> restart_only_changes(const config::settings& before, co
   return changed;
 }
 
-core::result<std::string> apply_reload(prober& p, config::settings& active, const config::settings& loaded) {
+core::result<std::string> apply_reload(prober& p, const config::settings& active, const config::settings& loaded) {
   const auto r = reconcile_targets(p, loaded.targets);
   const auto later = restart_only_changes(active, loaded);
-  active.targets = loaded.targets;
   std::string summary = "configuration reloaded: " + std::to_string(r.added) + " target(s) added, " +
                         std::to_string(r.removed) + " removed, " + std::to_string(r.changed) + " changed";
   if (!later.empty()) {

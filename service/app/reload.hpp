@@ -37,10 +37,10 @@ reconcile_result reconcile_targets(prober& p, const std::vector<core::target_spe
 // they need a restart to take effect. Pure.
 std::vector<std::string> restart_only_changes(const config::settings& before, const config::settings& after);
 
-// Applies a loaded configuration to the running prober (reconcile_targets), remembers its targets in `active`,
-// and returns one line for the log and the events topic saying what changed and what waits for a restart;
-// an error (with that line) when some target could not be added.
-core::result<std::string> apply_reload(prober& p, config::settings& active, const config::settings& loaded);
+// Applies a loaded configuration to the running prober (reconcile_targets) and returns one line for the log and
+// the events topic saying what changed and what waits for a restart (compared with `active`, the settings the
+// process started with); an error (with that line) when some target could not be added.
+core::result<std::string> apply_reload(prober& p, const config::settings& active, const config::settings& loaded);
 
 // Runs config::reload(request) on a worker and calls `done` on the loop with the new settings or the error. A
 // SIGHUP arriving while a reload runs is folded into one more reload after it. Not copyable or movable; close()

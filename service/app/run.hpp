@@ -43,6 +43,6 @@ class front_end {
 // Runs until stopped (a signal, --count) and returns the exit code: 0; 1 when probing could not start, or (stdout
 // mode) when no probe could be sent at all; 2 for a usage error (no target in stdout mode, a target that can't be
 // added).
-int run(const config::settings& s, const config::load_request& request, icmp_descriptors icmp);
+int run(config::settings s, const config::load_request& request, icmp_descriptors icmp);
 
 }  // namespace netstab::service

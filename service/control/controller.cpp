@@ -304,7 +304,7 @@ void controller::publish_all() {
   publish_state();
   for (const target_view* t : prober_.targets()) {
     sink_.republish_stats(*t);
-    sink_.publish_incidents(*t);
+    sink_.republish_incidents(*t);
   }
 }
 

@@ -19,7 +19,7 @@ namespace icmp = core::icmp;
 void icmp_socket::fill(const outgoing& m, msghdr& h, iovec& iov, std::byte* control) const {
   h = msghdr{};
   iov = iovec{const_cast<std::byte*>(m.message.data()), m.message.size()};
-  h.msg_name = const_cast<sockaddr_storage*>(m.dst);
+  h.msg_name = const_cast<sockaddr*>(m.dst->get());
   h.msg_namelen = family_ == icmp::family::v4 ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   h.msg_iov = &iov;
   h.msg_iovlen = 1;
@@ -39,7 +39,7 @@ void icmp_socket::fill(const outgoing& m, msghdr& h, iovec& iov, std::byte* cont
     if (opt.ifindex != 0 || opt.source) {
       in_pktinfo pi{};
       pi.ipi_ifindex = opt.ifindex;
-      if (opt.source) pi.ipi_spec_dst = reinterpret_cast<const sockaddr_in*>(&*opt.source)->sin_addr;
+      if (opt.source) pi.ipi_spec_dst = opt.source->v4().sin_addr;
       add(IPPROTO_IP, IP_PKTINFO, &pi, sizeof pi);
     }
   } else {
@@ -48,7 +48,7 @@ void icmp_socket::fill(const outgoing& m, msghdr& h, iovec& iov, std::byte* cont
     if (opt.ifindex != 0 || opt.source) {
       in6_pktinfo pi{};
       pi.ipi6_ifindex = static_cast<unsigned>(opt.ifindex);
-      if (opt.source) pi.ipi6_addr = reinterpret_cast<const sockaddr_in6*>(&*opt.source)->sin6_addr;
+      if (opt.source) pi.ipi6_addr = opt.source->raw.sin6_addr;
       add(IPPROTO_IPV6, IPV6_PKTINFO, &pi, sizeof pi);
     }
   }
@@ -69,7 +69,7 @@ void icmp_socket::learn_identifier() {
   }
 }
 
-core::result<void> icmp_socket::send(const sockaddr_storage& dst, std::span<const std::byte> message,
+core::result<void> icmp_socket::send(const sock_address& dst, std::span<const std::byte> message,
                                      const send_options& opt) {
   alignas(cmsghdr) std::byte control[outgoing_control_size]{};
   msghdr msg{};

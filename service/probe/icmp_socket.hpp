@@ -28,6 +28,7 @@
 #include "core/time.hpp"
 #include "service/loop/uv.hpp"
 #include "service/probe/icmp_descriptor.hpp"
+#include "service/probe/sockaddr.hpp"
 
 struct sock_extended_err;
 
@@ -37,12 +38,12 @@ struct send_options {
   int ttl = -1;     // -1: socket default
   int tos = -1;     // -1: socket default
   int ifindex = 0;  // 0: any
-  std::optional<sockaddr_storage> source;
+  std::optional<sock_address> source;
 };
 
 // One message of a burst (icmp_socket::send_burst); what it points at must live until send_burst returns.
 struct outgoing {
-  const sockaddr_storage* dst;
+  const sock_address* dst;
   std::span<const std::byte> message;
   const send_options* opt;
 };
@@ -82,7 +83,7 @@ class icmp_socket {
   icmp_descriptor release();
 
   // Sends one ICMP message; the error says why the kernel refused it ("send failed: Network is unreachable").
-  core::result<void> send(const sockaddr_storage& dst, std::span<const std::byte> message, const send_options& opt);
+  core::result<void> send(const sock_address& dst, std::span<const std::byte> message, const send_options& opt);
   // Sends the messages in order with one sendmmsg call per max_burst (plus one per refusal); refused(i, why)
   // names each message the kernel refused, and the rest still go out.
   using refused_fn = std::function<void(std::size_t, const std::string&)>;

@@ -146,7 +146,7 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
     generations_.push_back(0);
   }
   generations_[slot] = (generations_[slot] + 1) & generation_mask;
-  t->slot = slot;
+  t->slot_ = slot;
   t->token = slot | (generations_[slot] << slot_bits);
   t->order = order_++;
   target& ref = *t;
@@ -170,9 +170,9 @@ bool prober::remove_target(std::string_view host) {
   target* t = find_mut(host);
   if (t == nullptr) return false;
   if (t->resolve_id != 0) resolver_.cancel(t->resolve_id);
-  sched_.cancel(t->slot);
+  sched_.cancel(t->slot_);
   if (t->path) drop_path(*t);
-  const std::uint32_t slot = t->slot;
+  const std::uint32_t slot = t->slot_;
   // The sink sees the target one last time, then it is gone: late replies for its token no longer match because
   // the slot's generation moves on when reused.
   sink_.on_target_event(*t, core::target_event::removed, "");
@@ -353,9 +353,9 @@ void prober::reschedule(target& t) {
     if (t.next_resolve && !t.literal() && t.resolve_id == 0) take(*t.next_resolve);
   }
   if (next) {
-    sched_.schedule(t.slot, *next);
+    sched_.schedule(t.slot_, *next);
   } else {
-    sched_.cancel(t.slot);
+    sched_.cancel(t.slot_);
   }
 }
 

@@ -69,6 +69,9 @@ class target_view {
   virtual const std::string& address() const = 0;  // resolved address text, empty until resolved
   virtual const core::target_monitor& monitor() const = 0;
   virtual std::uint64_t sent() const = 0;  // probes sent since added
+  // A small index, unique among the targets that exist at the same time and reused after a removal: sinks keep
+  // their per-target state in vectors indexed by it (per_target.hpp) rather than in maps keyed by the view.
+  virtual std::uint32_t slot() const = 0;
   // The verdict reported for the target (ok until one is confirmed).
   virtual const core::fault& fault() const {
     static const core::fault ok;

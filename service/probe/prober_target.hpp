@@ -12,6 +12,7 @@
 #include "core/sequence_map.hpp"
 #include "core/target_monitor.hpp"
 #include "service/probe/prober.hpp"
+#include "service/probe/sockaddr.hpp"
 
 namespace netstab::service {
 
@@ -22,17 +23,18 @@ struct prober::target final : target_view {
   const std::string& address() const override { return address_text_; }
   const core::target_monitor& monitor() const override { return monitor_; }
   std::uint64_t sent() const override { return sent_; }
+  std::uint32_t slot() const override { return slot_; }
   const core::fault& fault() const override { return verdict.reported(); }
   bool path_on() const override { return path; }
   const std::vector<core::hop_row>& path_rows() const override { return rows; }
   std::optional<core::wall_time> traced_at() const override { return traced; }
 
   core::target_spec spec_;
-  std::string address_text_;             // the address as payloads print it; empty until resolved
-  std::optional<sockaddr_storage> addr;  // where probes go; set once the address is known
+  std::string address_text_;         // the address as payloads print it; empty until resolved
+  std::optional<sock_address> addr;  // where probes go; set once the address is known
   core::icmp::family fam = core::icmp::family::v4;
   send_options send_opt;
-  std::uint32_t slot = 0;
+  std::uint32_t slot_ = 0;  // the prober's slot: index of slots_, low bits of the token
   std::uint32_t token = 0;
   std::uint32_t order = 0;
   core::sequence_map seqs;

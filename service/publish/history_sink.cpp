@@ -52,20 +52,20 @@ history_sink::history_sink(uv_loop_t* loop, const core::clock& clk, probe_sink& 
 history_sink::~history_sink() { close(); }
 
 void history_sink::on_sent(const target_view& t, core::mono_time at, core::wall_time wall) {
-  if (auto it = handles_.find(&t); it != handles_.end()) recorder_.on_sent(it->second, wall);
+  if (const auto* h = handles_.find(t)) recorder_.on_sent(*h, wall);
   next_.on_sent(t, at, wall);
 }
 
 void history_sink::on_sample(const target_view& t, const core::sample& s) {
-  if (auto it = handles_.find(&t); it != handles_.end()) recorder_.on_sample(it->second, s, t.monitor().status());
+  if (const auto* h = handles_.find(t)) recorder_.on_sample(*h, s, t.monitor().status());
   next_.on_sample(t, s);
 }
 
 void history_sink::on_monitor_event(const target_view& t, const core::monitor_event& e) {
   const bool incident =
       e.what == core::monitor_event::kind::incident_start || e.what == core::monitor_event::kind::incident_end;
-  if (auto it = handles_.find(&t); it != handles_.end() && incident) {
-    recorder_.on_incident(it->second, e.inc, incident_verdict(e.inc), incident_path(e.inc));
+  if (const auto* h = handles_.find(t); h != nullptr && incident) {
+    recorder_.on_incident(*h, e.inc, incident_verdict(e.inc), incident_path(e.inc));
   }
   next_.on_monitor_event(t, e);
 }
@@ -73,9 +73,8 @@ void history_sink::on_monitor_event(const target_view& t, const core::monitor_ev
 void history_sink::on_fault_change(const target_view* t, const core::fault_change& c) {
   // Minute rows keep the segment blamed while they were open (the worst status's verdict).
   if (t != nullptr) {
-    if (auto it = handles_.find(t); it != handles_.end()) {
-      recorder_.set_verdict(it->second,
-                            c.to.where == core::segment::ok ? std::string_view() : core::to_string(c.to.where));
+    if (const auto* h = handles_.find(*t)) {
+      recorder_.set_verdict(*h, c.to.where == core::segment::ok ? std::string_view() : core::to_string(c.to.where));
     }
   }
   next_.on_fault_change(t, c);
@@ -83,11 +82,13 @@ void history_sink::on_fault_change(const target_view* t, const core::fault_chang
 
 void history_sink::on_target_event(const target_view& t, core::target_event what, std::string_view detail) {
   if (!closed_ && what == core::target_event::added) {
-    handles_[&t] = recorder_.add_target(t.spec().host, clock_.wall_now());
+    // A handle left in the slot by a removal this sink was not told of is closed, not leaked.
+    if (const auto* stale = handles_.at_slot(t.slot())) recorder_.remove_target(*stale, clock_.wall_now());
+    handles_.put(t, recorder_.add_target(t.spec().host, clock_.wall_now()));
   } else if (what == core::target_event::removed) {
-    if (auto it = handles_.find(&t); it != handles_.end()) {
-      recorder_.remove_target(it->second, clock_.wall_now());
-      handles_.erase(it);
+    if (const auto* h = handles_.find(t)) {
+      recorder_.remove_target(*h, clock_.wall_now());
+      handles_.erase(t);
     }
   }
   next_.on_target_event(t, what, detail);

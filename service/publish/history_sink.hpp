@@ -16,13 +16,13 @@
 
 #include <functional>
 #include <memory>
-#include <unordered_map>
 
 #include "core/history_recorder.hpp"
 #include "service/history/writer.hpp"
 #include "service/loop/inbox.hpp"
 #include "service/loop/uv.hpp"
 #include "service/probe/prober.hpp"
+#include "service/publish/per_target.hpp"
 
 namespace netstab::service {
 
@@ -58,7 +58,7 @@ class history_sink final : public probe_sink {
   const core::clock& clock_;
   probe_sink& next_;
   core::history_recorder recorder_;
-  std::unordered_map<const target_view*, core::history_recorder::handle> handles_;
+  per_target<core::history_recorder::handle> handles_;
   inbox<history::history_report> reports_;
   std::unique_ptr<history::writer> writer_;
   timer flush_timer_;

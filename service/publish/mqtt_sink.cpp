@@ -14,21 +14,13 @@ mqtt_sink::mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, 
 }
 
 mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
-  auto it = cache_.find(&t);
-  if (it != cache_.end()) return it->second;
+  if (cache* found = cache_.find(t)) return *found;
   cache c;
-  const std::string sl = core::slug(t.spec().host);
-  c.sample_topic = topics_.sample(sl);
-  c.stats_topic = topics_.stats(sl);
-  c.incidents_topic = topics_.incidents(sl);
-  c.path_topic = topics_.path(sl);
-  // Window 0 is the primary window; the others publish under .../stats/<window>.
-  for (std::size_t w = 1; w < t.monitor().window_count(); ++w) {
-    c.extra_stats_topics.push_back(topics_.stats(sl, t.monitor().snapshot(clock_.now(), w).window));
-  }
-  cache& added = cache_.emplace(&t, std::move(c)).first->second;
-  order_.push_back(&added);
-  return added;
+  c.slug = core::slug(t.spec().host);
+  // A slot still holding another target's entry (a removal this sink was not told of) leaves the digest's order.
+  if (cache_.at_slot(t.slot()) != nullptr) std::erase(order_, t.slot());
+  order_.push_back(t.slot());
+  return cache_.put(t, std::move(c));
 }
 
 void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
@@ -36,7 +28,7 @@ void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
   if (t.spec().probe.publish_samples) {
     buf_.clear();
     core::append_sample_json(buf_, t.spec().host, t.address(), s);
-    bus_.publish(core::outgoing_message{c.sample_topic, buf_, opt_.qos_sample, false, {}});
+    bus_.publish(core::outgoing_message{topics_.sample(c.slug), buf_, opt_.qos_sample, false, {}});
   }
   const core::mono_time now = clock_.now();
   // Statistics follow resolved probes, at most once per interval (or the configured period).
@@ -66,8 +58,9 @@ void mqtt_sink::publish_stats(const target_view& t) {
                             w == 0 ? &t.fault() : nullptr);
     if (w == 0 && digest) c.digest_entry.assign(buf_);
     if (!opt_.per_target) continue;
-    const std::string& topic = w == 0 ? c.stats_topic : c.extra_stats_topics[w - 1];
-    bus_.publish(core::outgoing_message{topic, buf_, opt_.qos_stats, opt_.retain_stats, {}});
+    // Window 0 is the primary window; the others publish under .../stats/<window>.
+    std::string topic = w == 0 ? topics_.stats(c.slug) : topics_.stats(c.slug, t.monitor().window_length(w));
+    bus_.publish(core::outgoing_message{std::move(topic), buf_, opt_.qos_stats, opt_.retain_stats, {}});
   }
   if (t.path_on() && opt_.per_target) publish_path(t);
 }
@@ -76,7 +69,7 @@ void mqtt_sink::publish_path(const target_view& t) {
   cache& c = topics_of(t);
   buf_.clear();
   core::append_path_json(buf_, t.spec().host, t.address(), clock_.wall_now(), t.traced_at(), t.path_rows(), t.fault());
-  bus_.publish(core::outgoing_message{c.path_topic, buf_, opt_.qos_stats, true, {}});
+  bus_.publish(core::outgoing_message{topics_.path(c.slug), buf_, opt_.qos_stats, true, {}});
 }
 
 void mqtt_sink::on_fault_change(const target_view* t, const core::fault_change& c) {
@@ -96,8 +89,7 @@ void mqtt_sink::on_path_change(const target_view& t, const core::path_change& c)
 // copy). A target that has not published yet gets its first statistics with its first sample, so the first
 // connect does not send one empty statistics message per target in a burst (10,000 of them at scale).
 void mqtt_sink::republish_stats(const target_view& t) {
-  auto it = cache_.find(&t);
-  if (it != cache_.end() && it->second.published) publish_stats(t);
+  if (const cache* c = cache_.find(t); c != nullptr && c->published) publish_stats(t);
 }
 
 // The digest is driven by the samples, not by a timer of its own: a stopped prober produces no samples, so a
@@ -114,20 +106,26 @@ void mqtt_sink::publish_digest_if_due(core::mono_time now) {
   next_digest_ += opt_.digest_interval;
   if (next_digest_ <= now) next_digest_ = now + opt_.digest_interval;
   entries_.clear();
-  for (const cache* c : order_) {
-    if (!c->digest_entry.empty()) entries_.push_back(&c->digest_entry);
+  for (const std::uint32_t slot : order_) {
+    if (const cache* c = cache_.at_slot(slot); c != nullptr && !c->digest_entry.empty()) {
+      entries_.push_back(&c->digest_entry);
+    }
   }
   std::string payload;
   core::append_digest_json(payload, clock_.wall_now(), opt_.digest_interval, entries_);
   bus_.publish(core::outgoing_message{digest_topic_, std::move(payload), opt_.qos_stats, opt_.retain_stats, {}});
 }
 
-void mqtt_sink::publish_incidents(const target_view& t) {
+void mqtt_sink::publish_incidents(const target_view& t) { publish_incidents(t, opt_.qos_other); }
+
+void mqtt_sink::republish_incidents(const target_view& t) { publish_incidents(t, opt_.qos_stats); }
+
+void mqtt_sink::publish_incidents(const target_view& t, int qos) {
   cache& c = topics_of(t);
   const auto& d = t.monitor().incidents();
   std::vector<core::incident> list(d.begin(), d.end());
   bus_.publish(
-      core::outgoing_message{c.incidents_topic, core::incidents_json(t.spec().host, list), opt_.qos_other, true, {}});
+      core::outgoing_message{topics_.incidents(c.slug), core::incidents_json(t.spec().host, list), qos, true, {}});
 }
 
 void mqtt_sink::publish_event(const core::event& e) {
@@ -145,12 +143,14 @@ void mqtt_sink::on_monitor_event(const target_view& t, const core::monitor_event
 
 void mqtt_sink::clear_retained(const target_view& t) {
   cache& c = topics_of(t);
-  bus_.publish(core::outgoing_message{c.stats_topic, "", opt_.qos_other, true, {}});
-  for (const auto& topic : c.extra_stats_topics)
-    bus_.publish(core::outgoing_message{topic, "", opt_.qos_other, true, {}});
-  bus_.publish(core::outgoing_message{c.incidents_topic, "", opt_.qos_other, true, {}});
+  bus_.publish(core::outgoing_message{topics_.stats(c.slug), "", opt_.qos_other, true, {}});
+  for (std::size_t w = 1; w < t.monitor().window_count(); ++w) {
+    bus_.publish(
+        core::outgoing_message{topics_.stats(c.slug, t.monitor().window_length(w)), "", opt_.qos_other, true, {}});
+  }
+  bus_.publish(core::outgoing_message{topics_.incidents(c.slug), "", opt_.qos_other, true, {}});
   // Also when this process never published it: a path retained by an earlier run must not outlive the target.
-  bus_.publish(core::outgoing_message{c.path_topic, "", opt_.qos_other, true, {}});
+  bus_.publish(core::outgoing_message{topics_.path(c.slug), "", opt_.qos_other, true, {}});
 }
 
 void mqtt_sink::on_target_event(const target_view& t, core::target_event what, std::string_view detail) {
@@ -160,10 +160,7 @@ void mqtt_sink::on_target_event(const target_view& t, core::target_event what, s
   }
   if (what == core::target_event::removed) {
     if (keep_retained_of_.empty() || t.spec().host != keep_retained_of_) clear_retained(t);
-    if (auto it = cache_.find(&t); it != cache_.end()) {
-      std::erase(order_, &it->second);
-      cache_.erase(it);
-    }
+    if (cache_.erase(t)) std::erase(order_, t.slot());
   }
   if (auto e = core::to_event(t.spec().host, what, detail, t.address(), clock_.wall_now())) publish_event(*e);
 }

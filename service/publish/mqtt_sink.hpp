@@ -10,7 +10,6 @@
 // Owns its topic and payload caches; loop thread only.
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "core/event.hpp"
@@ -18,6 +17,7 @@
 #include "core/payloads.hpp"
 #include "core/topics.hpp"
 #include "service/probe/prober.hpp"
+#include "service/publish/per_target.hpp"
 
 namespace netstab::service {
 
@@ -51,6 +51,11 @@ class mqtt_sink final : public probe_sink {
   // publish_stats, only for a target that has published statistics before (see the definition).
   void republish_stats(const target_view& t);
   void publish_incidents(const target_view& t);
+  // At a (re)connect or a status command: the incident list again, at the statistics' QoS (mqtt.qos_stats). It
+  // replaces a list an earlier run left retained, and one lost with a connection is published again at the next
+  // connect. At QoS 1, 10,000 of them waited for the broker's acknowledgements twenty at a time and held every
+  // retained message (the statistics too) behind them for seconds after the connect (docs/benchmarks.md).
+  void republish_incidents(const target_view& t);
   void publish_event(const core::event& e);
   // Clears the retained topics of a removed target (empty retained payloads).
   void clear_retained(const target_view& t);
@@ -61,8 +66,9 @@ class mqtt_sink final : public probe_sink {
 
  private:
   struct cache {
-    std::string sample_topic, stats_topic, incidents_topic, path_topic;
-    std::vector<std::string> extra_stats_topics;
+    // The target's topics are built from its slug when published rather than kept: 4 and more strings per
+    // target cost megabytes at 10,000 targets, and a message needs a topic string of its own anyway.
+    std::string slug;
     core::mono_time last_stats{};
     bool published = false;
     // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
@@ -71,15 +77,16 @@ class mqtt_sink final : public probe_sink {
     std::string digest_entry;
   };
   cache& topics_of(const target_view& t);
+  void publish_incidents(const target_view& t, int qos);
   void publish_digest_if_due(core::mono_time now);
 
   core::message_bus& bus_;
   const core::topic_builder& topics_;
   const core::clock& clock_;
   options opt_;
-  // Element pointers of an unordered_map stay valid until the element is erased, so order_ may point into it.
-  std::unordered_map<const target_view*, cache> cache_;
-  std::vector<cache*> order_;  // cache_'s entries in the order the targets were first seen: the digest's order
+  per_target<cache> cache_;
+  std::vector<std::uint32_t> order_;  // slots of cache_'s entries in the order the targets were first seen: the
+                                      // digest's order
   std::string buf_;
   const std::string digest_topic_;
   bool digest_started_ = false;

@@ -109,12 +109,13 @@ TEST(PathVerdict, AHopThatDropsItsOwnAnswersIsRateLimitedAndTheVerdictOk) {
   const stats_snapshot st = target_stats(0.0);
   verdict_input in{ip(target_address), &st, health::ok, &w.path, &w.hops, std::nullopt};
   std::vector<hop_row> rows;
-  for (int i = 0; i < 5; ++i) EXPECT_FALSE(v.evaluate(in, w.now + seconds(i), w.wall, seconds(1), &rows));
+  verdict judged;
+  for (int i = 0; i < 5; ++i) EXPECT_FALSE(v.evaluate(in, w.now + seconds(i), w.wall, seconds(1), &rows, &judged));
   EXPECT_EQ(v.reported().where, segment::ok);
   ASSERT_EQ(rows.size(), 5U);
   EXPECT_FALSE(rows[1].rate_limited);
   EXPECT_TRUE(rows[2].rate_limited);
-  EXPECT_NE(v.last().f.reason.find("hop 3 drops ICMP to itself (rate-limited)"), std::string::npos);
+  EXPECT_NE(judged.f.reason.find("hop 3 drops ICMP to itself (rate-limited)"), std::string::npos);
 }
 
 TEST(PathVerdict, WithoutPathMonitoringTheHostIsStillNamed) {

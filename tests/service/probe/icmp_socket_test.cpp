@@ -20,7 +20,7 @@ namespace {
 
 namespace icmp = core::icmp;
 
-sockaddr_storage address(const char* text) { return to_sockaddr(core::ip_address::parse(text).value()).value(); }
+sock_address address(const char* text) { return to_sockaddr(core::ip_address::parse(text).value()).value(); }
 
 TEST(IcmpSocket, BurstSendsEveryMessageInOrderAndNamesTheRefusedOne) {
   NETSTAB_REQUIRE_ROOT();
@@ -40,8 +40,8 @@ TEST(IcmpSocket, BurstSendsEveryMessageInOrderAndNamesTheRefusedOne) {
 
     // Five probes to 127.0.0.1; the third to the broadcast address, which a socket without SO_BROADCAST may not
     // send to (EACCES).
-    const sockaddr_storage loopback = address("127.0.0.1");
-    const sockaddr_storage broadcast = address("255.255.255.255");
+    const sock_address loopback = address("127.0.0.1");
+    const sock_address broadcast = address("255.255.255.255");
     const send_options opt;
     constexpr std::size_t n = 5;
     std::array<std::array<std::byte, 64>, n> packets{};

@@ -25,6 +25,7 @@ class fake_target final : public netstab::service::target_view {
   const std::string& address() const override { return spec_.host; }
   const netstab::core::target_monitor& monitor() const override { std::abort(); }  // not used by discovery
   std::uint64_t sent() const override { return 0; }
+  std::uint32_t slot() const override { return 0; }  // the sink keeps no per-target state
 
  private:
   netstab::core::target_spec spec_;

@@ -19,15 +19,19 @@ using test::fake_message_bus;
 
 class fake_target final : public target_view {
  public:
-  explicit fake_target(core::target_spec s, core::monitor_config mc = {}) : spec_(std::move(s)), monitor_(mc) {}
+  // Targets of one test that exist at the same time need different slots, as the prober gives them.
+  explicit fake_target(core::target_spec s, core::monitor_config mc = {}, std::uint32_t slot = 0)
+      : spec_(std::move(s)), monitor_(mc), slot_(slot) {}
   const core::target_spec& spec() const override { return spec_; }
   const std::string& address() const override { return address_; }
   const core::target_monitor& monitor() const override { return monitor_; }
   std::uint64_t sent() const override { return 0; }
+  std::uint32_t slot() const override { return slot_; }
 
   core::target_spec spec_;
   std::string address_ = "127.0.0.1";
   core::target_monitor monitor_;
+  std::uint32_t slot_;
 };
 
 core::target_spec spec_of(const std::string& host, core::nanos interval, bool samples = true) {
@@ -61,7 +65,7 @@ struct sink_fixture {
 TEST(MqttSink, SamplesGoOutWithTheirQosUnretainedUnlessTurnedOffPerTarget) {
   sink_fixture f;
   fake_target on(spec_of("127.0.0.1", 1s));
-  fake_target off(spec_of("127.0.0.2", 1s, false));
+  fake_target off(spec_of("127.0.0.2", 1s, false), {}, 1);
   f.sink.on_sample(on, ok_sample(0, f.clock.now()));
   f.sink.on_sample(off, ok_sample(0, f.clock.now()));
   const auto samples = f.bus.on_topic("netstab/a1/targets/127.0.0.1/sample");
@@ -173,7 +177,7 @@ TEST(MqttSink, AdditionsAreAnnouncedOnlyWhileAnnouncementIsOn) {
   o.digest_interval = 1s;
   sink_fixture f(o);
   fake_target a(spec_of("10.0.0.1", 1s));
-  fake_target b(spec_of("10.0.0.2", 1s));
+  fake_target b(spec_of("10.0.0.2", 1s), {}, 1);
   f.sink.announce_additions(false);
   f.sink.on_target_event(a, core::target_event::added, "");
   EXPECT_TRUE(f.bus.on_topic("netstab/a1/events").empty());
@@ -196,7 +200,7 @@ TEST(MqttSink, AdditionsAreAnnouncedOnlyWhileAnnouncementIsOn) {
 TEST(MqttSink, ReconnectRepublishesOnlyStatisticsPublishedBefore) {
   sink_fixture f;
   fake_target probed(spec_of("127.0.0.1", 1s));
-  fake_target fresh(spec_of("127.0.0.2", 1s));
+  fake_target fresh(spec_of("127.0.0.2", 1s), {}, 1);
   f.sink.on_sample(probed, ok_sample(0, f.clock.now()));
   f.bus.clear();
   f.sink.republish_stats(probed);
@@ -224,7 +228,7 @@ std::vector<std::string> digest_targets(const std::string& payload) {
 TEST(MqttSink, DigestCarriesEveryTargetsLatestStatisticsOncePerPeriod) {
   sink_fixture f(digest_options(1s, true));
   fake_target a(spec_of("127.0.0.1", 1s));
-  fake_target b(spec_of("127.0.0.2", 1s));
+  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
   // 5 s of samples, the two targets half a period apart.
   for (std::uint32_t i = 0; i < 10; ++i) {
     f.sink.on_sample(i % 2 == 0 ? a : b, ok_sample(i / 2, f.clock.now()));
@@ -271,7 +275,7 @@ TEST(MqttSink, WithoutPerTargetTopicsOnlyTheDigestCarriesStatistics) {
 TEST(MqttSink, DigestDropsARemovedTargetAndSkipsPeriodsWithoutSamples) {
   sink_fixture f(digest_options(1s, false));
   fake_target a(spec_of("127.0.0.1", 1s));
-  fake_target b(spec_of("127.0.0.2", 1s));
+  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
   f.sink.on_sample(a, ok_sample(0, f.clock.now()));
   f.sink.on_sample(b, ok_sample(0, f.clock.now()));
   f.clock.advance(1s);
@@ -287,6 +291,32 @@ TEST(MqttSink, DigestDropsARemovedTargetAndSkipsPeriodsWithoutSamples) {
   f.clock.advance(500ms);
   f.sink.on_sample(a, ok_sample(3, f.clock.now()));
   EXPECT_EQ(f.bus.on_topic("netstab/a1/digest").size(), 2U) << "the next one is a whole period after the last";
+}
+
+// Slots are reused after a removal: the target that takes one publishes on its own topics and takes its own place
+// in the digest, also when the sink was not told of the removal before.
+TEST(MqttSink, ATargetReusingASlotGetsItsOwnTopicsAndDigestPlace) {
+  sink_fixture f(digest_options(1s, true));
+  fake_target a(spec_of("127.0.0.1", 1s));
+  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
+  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
+  f.sink.on_target_event(b, core::target_event::removed, "");
+  fake_target c(spec_of("127.0.0.3", 1s), {}, 1);  // b's slot, after b's removal
+  fake_target d(spec_of("127.0.0.4", 1s), {}, 0);  // a's slot, a never reported removed
+  f.sink.on_sample(c, ok_sample(0, f.clock.now()));
+  f.sink.on_sample(d, ok_sample(0, f.clock.now()));
+  f.bus.clear();
+  f.clock.advance(1s);
+  f.sink.on_sample(c, ok_sample(1, f.clock.now()));
+  f.sink.on_sample(d, ok_sample(1, f.clock.now()));
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.3/stats").size(), 1U);
+  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.4/stats").size(), 1U);
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").empty());
+  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").empty());
+  const auto digests = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digests.size(), 1U);
+  EXPECT_EQ(digest_targets(digests[0].payload), (std::vector<std::string>{"127.0.0.3", "127.0.0.4"}));
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ class fake_target final : public target_view {
   const std::string& address() const override { return address_; }
   const core::target_monitor& monitor() const override { return monitor_; }
   std::uint64_t sent() const override { return 0; }
+  std::uint32_t slot() const override { return 0; }  // the sink keeps no per-target state
 
   core::target_spec spec_;
   std::string address_;
@@ -46,6 +47,7 @@ class fake_path_target final : public target_view {
   const std::string& address() const override { return address_; }
   const core::target_monitor& monitor() const override { return monitor_; }
   std::uint64_t sent() const override { return 0; }
+  std::uint32_t slot() const override { return 0; }  // the sink keeps no per-target state
   bool path_on() const override { return true; }
   const std::vector<core::hop_row>& path_rows() const override { return rows_; }
   std::optional<core::wall_time> traced_at() const override { return traced_; }
