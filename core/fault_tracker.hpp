@@ -74,10 +74,10 @@ class fault_tracker {
 
   void set_worst(const fault& f);
 
-  // The candidate and the worst fault exist only once a target degraded (every target has a tracker, and at
-  // 10,000 targets two faults kept for each healthy one cost 3.4 MB).
   tracker_config cfg_;
   fault reported_;
+  // The worst fault and the candidate exist only once a target degraded (every target has a tracker, and at
+  // 10,000 targets two faults kept for each healthy one cost 3.4 MB).
   std::unique_ptr<fault> worst_;        // null: none since start (worst() is ok)
   std::unique_ptr<candidate> pending_;  // null: no candidate waiting
   mono_time reported_mono_{};

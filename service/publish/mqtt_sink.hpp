@@ -85,8 +85,8 @@ class mqtt_sink final : public probe_sink {
   const core::clock& clock_;
   options opt_;
   per_target<cache> cache_;
-  std::vector<std::uint32_t> order_;  // slots of cache_'s entries in the order the targets were first seen: the
-                                      // digest's order
+  // Slots of cache_'s entries in the order the targets were first seen: the digest's order.
+  std::vector<std::uint32_t> order_;
   std::string buf_;
   const std::string digest_topic_;
   bool digest_started_ = false;
