@@ -1,6 +1,5 @@
 #include "core/history_recorder.hpp"
 
-#include <algorithm>
 #include <utility>
 
 namespace netstab::core {
@@ -38,7 +37,14 @@ void history_recorder::remove_target(handle h, wall_time now) {
   free_.push_back(h);
 }
 
-void history_recorder::push_done(slot& s) { batch_.minutes.push_back({s.name, done_}); }
+void history_recorder::push_done(slot& s) {
+  // At the end of a minute every target's row comes within a second: room for all of them at once, since a vector
+  // grown row by row holds its old and new buffers together (megabytes at 10,000 targets).
+  if (batch_.minutes.size() == batch_.minutes.capacity()) {
+    batch_.minutes.reserve(batch_.minutes.size() + slots_.size() - free_.size());
+  }
+  batch_.minutes.push_back({s.name, done_});
+}
 
 void history_recorder::on_sent(handle h, wall_time t) {
   slot& s = slots_[h];
@@ -72,7 +78,6 @@ void history_recorder::close_ended(wall_time now) {
 }
 
 void history_recorder::close_all() {
-  batch_.minutes.reserve(batch_.minutes.size() + slots_.size() - free_.size());  // see take_batch
   for (slot& s : slots_) {
     if (s.used && s.acc.close(done_)) {
       push_done(s);
@@ -84,10 +89,8 @@ history_batch history_recorder::take_batch(wall_time now) {
   history_batch out = std::move(batch_);
   out.heartbeat = now;
   batch_ = history_batch{};
-  // Keep roughly the capacity the last batch needed, so steady state does not regrow the vectors sample by sample;
-  // and room for a minute row of every target: at the end of a minute every target's row comes within a second,
-  // and a vector grown row by row holds its old and new buffers at once (megabytes at 10,000 targets).
-  batch_.minutes.reserve(std::max(out.minutes.size(), slots_.size() - free_.size()));
+  // Raw samples come all the time: keep the capacity the last batch needed so steady state does not regrow the
+  // vector sample by sample. Minute rows come together once a minute (push_done).
   batch_.raw.reserve(out.raw.size());
   return out;
 }

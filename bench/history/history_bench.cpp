@@ -4,8 +4,9 @@
 //
 //   netstab_history_bench fill   --db FILE [--targets 100] [--days 14] [--raw-targets 10] [--end UNIX_SECONDS]
 //   netstab_history_bench query  --db FILE [--repeat 200]
-//   netstab_history_bench writer [--targets 1000] [--minutes-per-batch 1]
-//   netstab_history_bench loop   [--targets 1000]
+//   netstab_history_bench writer [--targets 100] [--minutes-per-batch 1] [--cache-kib 4096]
+//   netstab_history_bench loop   [--targets 100]
+#include <sqlite3.h>
 #include <sys/resource.h>
 #include <time.h>
 
@@ -65,9 +66,29 @@ double percentile(std::vector<double> v, double p) {
 
 std::string name_of(unsigned t) { return "10." + std::to_string(t / 250) + "." + std::to_string(t % 250) + ".1"; }
 
-std::unique_ptr<h::store> open(const std::string& path, std::int64_t now_s) {
+// The process's resident memory (VmRSS) or its peak (VmHWM), MB.
+double status_mb(const char* key) {
+  std::ifstream st("/proc/self/status");
+  std::string k;
+  double kb = 0;
+  while (st >> k) {
+    if (k == key) {
+      st >> kb;
+      return kb / 1024.0;
+    }
+    st.ignore(4096, '\n');
+  }
+  return 0;
+}
+
+// Restarts VmHWM from the present RSS (proc(5), clear_refs), so that a peak belongs to what follows.
+void reset_peak_rss() { std::ofstream("/proc/self/clear_refs") << "5"; }
+
+std::unique_ptr<h::store> open(const std::string& path, std::int64_t now_s,
+                               std::size_t cache_kib = h::store_options{}.page_cache_kib) {
   h::store_options opt;
   opt.path = path;
+  opt.page_cache_kib = cache_kib;
   h::open_notes notes;
   auto s = h::store::open(opt, core::wall_time{now_s * 1'000'000'000}, notes);
   if (!s) {
@@ -213,11 +234,11 @@ void queries(const std::string& path, int repeat) {
 // The writer's cost: batches of `per_batch` minutes of `targets` rows written for an hour and
 // one more batch (which completes the hour, so it also rolls up every target's hour and day): CPU per row and
 // bytes written (write(2) calls: WAL and checkpoints) per hour.
-void writer_cost(const std::string& dir, unsigned targets, int per_batch) {
+void writer_cost(const std::string& dir, unsigned targets, int per_batch, std::size_t cache_kib) {
   const std::string path = dir + "/writer-" + std::to_string(targets) + ".db";
   std::filesystem::remove(path);
   std::filesystem::remove(path + "-wal");
-  auto s = open(path, end_s);
+  auto s = open(path, end_s, cache_kib);
   std::vector<core::rollup> templates;
   for (unsigned i = 0; i < 64; ++i) templates.push_back(latency_model(i).minute(end_s, 60));
   const auto minute_rows = [&](core::history_batch& b, int k) {
@@ -233,6 +254,9 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch) {
     for (int j = k; j < k + 30; ++j) minute_rows(b, j);
     write_or_die(*s, b);
   }
+  const double rss_before = status_mb("VmRSS:");
+  reset_peak_rss();
+  sqlite3_memory_highwater(1);
   std::vector<double> cpu_per_row, wall_per_row;
   double boundary_cpu = 0, boundary_wall = 0, hour_cpu = 0;
   std::uint64_t bytes_hour = 0;
@@ -255,6 +279,8 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch) {
       boundary_wall = wall;
     }
   }
+  const double rss_peak = status_mb("VmHWM:"), rss_after = status_mb("VmRSS:");
+  const double sqlite_peak = static_cast<double>(sqlite3_memory_highwater(0)) / 1048576.0;
   std::uint64_t deleted = 0;
   const double r0 = thread_cpu_us();
   (void)s->retention_step(core::wall_time{(end_s + 3600) * 1'000'000'000LL}, deleted);
@@ -263,10 +289,13 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch) {
       "writer, %u targets, %d-minute batches: %.1f us CPU per minute row in a batch (p50; %.1f us wall); the batch "
       "that completes an hour %.0f ms CPU (%.0f ms wall: moves %u x 60 minutes, rebuilds %u hours and days); per "
       "hour %.0f ms CPU = %.1f us per target-hour = %.3f us per probe at 1 Hz; %.1f MB written per hour (%.1f KB "
-      "per target); one retention step %.1f ms CPU\n",
+      "per target); one retention step %.1f ms CPU\n"
+      "memory (page cache at most %zu KiB): RSS %.1f MB before the hour, peak %.1f MB during it, %.1f MB after; "
+      "SQLite's own peak %.1f MB\n",
       targets, per_batch, percentile(cpu_per_row, 50), percentile(wall_per_row, 50), boundary_cpu / 1e3,
       boundary_wall / 1e3, targets, targets, hour_cpu / 1e3, hour_cpu / targets, hour_cpu / targets / 3600.0,
-      static_cast<double>(bytes_hour) / 1e6, static_cast<double>(bytes_hour) / 1e3 / targets, retention_cpu / 1e3);
+      static_cast<double>(bytes_hour) / 1e6, static_cast<double>(bytes_hour) / 1e3 / targets, retention_cpu / 1e3,
+      cache_kib, rss_before, rss_peak, rss_after, sqlite_peak);
 }
 
 // The loop's side: recorder.on_sample for `targets` targets at 1 Hz for ten minutes (finished minutes copied into
@@ -332,13 +361,14 @@ int main(int argc, char** argv) {
   } else if (cmd == "query") {
     queries(db, std::stoi(arg(argc, argv, "--repeat", "200")));
   } else if (cmd == "writer") {
-    writer_cost(dir, targets, std::stoi(arg(argc, argv, "--minutes-per-batch", "1")));
+    writer_cost(dir, targets, std::stoi(arg(argc, argv, "--minutes-per-batch", "1")),
+                std::stoul(arg(argc, argv, "--cache-kib", std::to_string(h::store_options{}.page_cache_kib).c_str())));
   } else if (cmd == "loop") {
     loop_cost(targets);
   } else {
     std::fprintf(stderr,
                  "usage: netstab_history_bench fill|size|query|writer|loop [--db FILE] [--targets N] [--days D] "
-                 "[--raw-targets N] [--repeat N] [--end UNIX_SECONDS]\n");
+                 "[--raw-targets N] [--repeat N] [--end UNIX_SECONDS] [--minutes-per-batch N] [--cache-kib N]\n");
     return 2;
   }
   return 0;

@@ -64,9 +64,9 @@ class session {
       return 1;
     }
     fe_->running();
-    // From here on the prober holds the targets (reloads reconcile against it): the list is not kept twice, 2 MB
-    // at 10,000 targets.
-    s_.targets = {};
+    // From here on the prober holds the targets (reloads reconcile against it): the list is not kept twice, 3 MB
+    // at 10,000 targets. Swapped with an empty vector, since assigning an empty list keeps the capacity.
+    std::vector<core::target_spec>().swap(s_.targets);
     lp_.run();
     shutdown();
     return fe_->exit_code(pr_);

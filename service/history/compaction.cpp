@@ -1,5 +1,9 @@
 #include "service/history/compaction.hpp"
 
+#include <algorithm>
+#include <limits>
+#include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,9 +25,65 @@ std::string insert_sql(const std::string& table, const char* conflict) {
          "?22, ?23, ?24, ?25)";
 }
 
+// Minutes merged at once by compact(): one prepared statement each. An hour has 60; more appear only when minutes
+// of several hours wait (a clock stepped back), and are moved in groups.
+constexpr std::size_t max_cursors = 64;
+
 // Appends (target, period) unless it repeats the last entry (rows come ordered by target, then time).
 void note(std::vector<std::pair<std::int64_t, std::int64_t>>& v, std::int64_t id, std::int64_t period) {
   if (v.empty() || v.back() != std::pair{id, period}) v.emplace_back(id, period);
+}
+
+// The distinct minutes in minute_recent before `before`, oldest first; each found by one seek in its key.
+std::vector<std::int64_t> minutes_before(statement_cache& sql, std::int64_t before) {
+  std::vector<std::int64_t> out;
+  statement& next = sql.get("SELECT min(ts) FROM minute_recent WHERE ts > ?1 AND ts < ?2");
+  std::int64_t after = std::numeric_limits<std::int64_t>::min();
+  for (;;) {
+    next.bind(1, after).bind(2, before);
+    // min() of no rows is one NULL row.
+    const bool found = next.step() && !next.is_null(0);
+    if (found) after = next.int64(0);
+    next.reset();
+    if (!found) return out;
+    out.push_back(after);
+  }
+}
+
+// Moves the rows of `minutes` from minute_recent into `minute` target by target, each target's in time order, and
+// notes each (target, hour). One cursor per minute reads its rows in key order (by target), and the cursors are
+// merged: no sort of the hour's rows is held in memory (at 10,000 targets that sort took about 60 MB), and each
+// target's page of `minute` is written once per group of minutes.
+std::uint64_t merge_minutes(statement_cache& sql, connection& db, std::span<const std::int64_t> minutes,
+                            std::vector<std::pair<std::int64_t, std::int64_t>>& hours) {
+  const std::string select =
+      std::string("SELECT ") + rollup_columns + " FROM minute_recent WHERE ts = ?1 ORDER BY target_id";
+  std::vector<statement> cursors;
+  cursors.reserve(minutes.size());
+  std::vector<bool> live;
+  for (const std::int64_t m : minutes) {
+    cursors.emplace_back(db, select.c_str());
+    cursors.back().bind(1, m);
+    live.push_back(cursors.back().step());
+  }
+  std::uint64_t moved = 0;
+  core::rollup r;
+  for (;;) {
+    std::optional<std::int64_t> id;
+    for (std::size_t i = 0; i < cursors.size(); ++i) {
+      if (live[i] && (!id || cursors[i].int64(0) < *id)) id = cursors[i].int64(0);
+    }
+    if (!id) return moved;
+    // Cursors are in time order, so the target's rows go in time order.
+    for (std::size_t i = 0; i < cursors.size(); ++i) {
+      if (!live[i] || cursors[i].int64(0) != *id) continue;
+      read_rollup(cursors[i], 1, r);
+      upsert_rollup(sql, db, "minute", *id, r);
+      note(hours, *id, floor_to(r.start_s, 3600));
+      ++moved;
+      live[i] = cursors[i].step();
+    }
+  }
 }
 
 }  // namespace
@@ -77,23 +137,19 @@ void rebuild(statement_cache& sql, const char* from_table, const char* to_table,
 
 std::uint64_t compact(statement_cache& sql, connection& db, std::int64_t before) {
   std::vector<std::pair<std::int64_t, std::int64_t>> hours;
+  const std::vector<std::int64_t> minutes = minutes_before(sql, before);
   std::uint64_t moved = 0;
-  statement& sel =
-      sql.get(std::string("SELECT ") + rollup_columns + " FROM minute_recent WHERE ts < ?1 ORDER BY target_id, ts");
-  sel.bind(1, before);
-  core::rollup r;
-  while (sel.step()) {
-    const std::int64_t id = sel.int64(0);
-    read_rollup(sel, 1, r);
-    upsert_rollup(sql, db, "minute", id, r);
-    note(hours, id, floor_to(r.start_s, 3600));
-    ++moved;
+  for (std::size_t from = 0; from < minutes.size(); from += max_cursors) {
+    const std::size_t to = std::min(minutes.size(), from + max_cursors);
+    moved += merge_minutes(sql, db, std::span(minutes).subspan(from, to - from), hours);
   }
-  sel.reset();
   if (moved == 0) return 0;
   statement& del = sql.get("DELETE FROM minute_recent WHERE ts < ?1");
   del.bind(1, before);
   del.step();
+  // More than one group of minutes notes a target's hour once per group.
+  std::sort(hours.begin(), hours.end());
+  hours.erase(std::unique(hours.begin(), hours.end()), hours.end());
   std::vector<std::pair<std::int64_t, std::int64_t>> days;
   for (const auto& [id, hour] : hours) {
     rebuild(sql, "minute", "hour", 3600, id, hour, hour + 3600);

@@ -4,7 +4,8 @@
 // minute_recent is keyed (ts, target_id), so a batch of one minute for every target appends to a few pages;
 // `minute` is keyed (target_id, ts) for reading one target's range, and a row there costs a page per target.
 // compact() moves a completed hour's minutes across in one pass: each target's page is written once per hour
-// instead of once per batch. Part of the store; the writer thread, inside the caller's transaction. Throws
+// instead of once per batch, and the rows are read by merging one cursor per minute, so memory does not grow with
+// the number of targets. Part of the store; the writer thread, inside the caller's transaction. Throws
 // sql_error.
 #include <cstdint>
 

@@ -107,7 +107,7 @@ core::result<void> prepare_file(const store_options& opt, core::wall_time now, o
 }
 
 // Checks the version and sets the connection up; an error for a file from a newer netstab or without WAL.
-core::result<void> configure(connection& db, const std::string& path) {
+core::result<void> configure(connection& db, const std::string& path, std::size_t cache_kib) {
   db.exec("PRAGMA busy_timeout = 5000");
   const int version = user_version(db);
   if (version > schema_version) {
@@ -120,12 +120,14 @@ core::result<void> configure(connection& db, const std::string& path) {
     return core::error{"history: " + path + " cannot use WAL mode (is it on a network file system?)"};
   }
   // synchronous=NORMAL: in WAL mode a commit survives the process being killed, and a power cut loses at most
-  // the last commits, never the file. The WAL file is cut back to 8 MiB after checkpoints. The page cache may
-  // grow to 64 MiB: a batch that touches more pages than the cache holds would spill them into the WAL in the
-  // middle of its transaction and write them again at commit. Sorting (the hourly move) stays in memory.
+  // the last commits, never the file. The WAL file is cut back to 8 MiB after checkpoints. The page cache is
+  // bounded by store_options::page_cache_kib: a minute's batch appends to a few pages of minute_recent, and the
+  // hourly move writes each target's pages in key order, once, so a small cache spills few pages twice
+  // (docs/history.md). Temporary tables and sorts stay in memory; none of the writer's is large.
   db.exec(
       "PRAGMA synchronous = NORMAL; PRAGMA journal_size_limit = 8388608; PRAGMA foreign_keys = OFF;"
-      "PRAGMA cache_size = -65536; PRAGMA temp_store = MEMORY");
+      "PRAGMA temp_store = MEMORY");
+  db.exec(("PRAGMA cache_size = -" + std::to_string(cache_kib)).c_str());
   migrate(db);
   return core::success();
 }
@@ -153,7 +155,7 @@ core::result<std::unique_ptr<store>> store::open(const store_options& opt, core:
   try {
     if (auto ready = prepare_file(opt, now, notes); !ready) return core::error{ready.message()};
     p->db = connection(opt.path, SQLITE_OPEN_READWRITE);
-    if (auto ok = configure(p->db, opt.path); !ok) return core::error{ok.message()};
+    if (auto ok = configure(p->db, opt.path, opt.page_cache_kib); !ok) return core::error{ok.message()};
     p->sql = std::make_unique<statement_cache>(p->db);
     p->run = start_run(p->db, now, opt.version);
     p->newest_minute = p->db.pragma_int("SELECT coalesce(max(ts), 0) FROM minute_recent");

@@ -219,7 +219,11 @@ TEST(History, AFullDiskPausesHistoryWhileProbingGoesOnAndItResumes) {
   ASSERT_EQ(::mount("tmpfs", dir.c_str(), "tmpfs", 0, "size=256k"), 0) << std::strerror(errno);
   struct unmount {
     std::string d;
-    ~unmount() { ::umount2(d.c_str(), MNT_DETACH); }
+    ~unmount() {
+      ::umount2(d.c_str(), MNT_DETACH);
+      std::error_code ignored;
+      std::filesystem::remove_all(d, ignored);
+    }
   } guard{dir};
   mosquitto_broker broker;
   mqtt_test_client sub(client_opts(broker, "sub"));

@@ -3,7 +3,7 @@
 // that receives what the flow's debug nodes show, and an nftables table that makes a loopback address stop
 // answering pings. Everything listens on 127.0.0.1 only; every wait is bounded; every start has a stop.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -80,6 +80,12 @@ function canConnect(port) {
   });
 }
 
+// History directories of the agents this process started; deleted when it exits (an agent may write until then).
+const historyDirs = [];
+process.once('exit', () => {
+  for (const d of historyDirs) rmSync(d, { recursive: true, force: true });
+});
+
 // Environment for children: the test's own NETSTAB_* variables (NETSTAB_BIN...) are not settings, and
 // netstab refuses unknown ones; NODE_TEST_CONTEXT belongs to this test runner, not to Node-RED.
 function childEnv(extra = {}) {
@@ -87,7 +93,9 @@ function childEnv(extra = {}) {
     Object.entries(process.env).filter(([k]) => !k.startsWith('NETSTAB_') && k !== 'NODE_TEST_CONTEXT' && k !== 'NODE_OPTIONS'),
   );
   // netstab keeps its history in a file of its own, not in the working directory.
-  const history = { NETSTAB_HISTORY_PATH: join(mkdtempSync(join(tmpdir(), 'netstab-nodered-')), 'history.db') };
+  const dir = mkdtempSync(join(tmpdir(), 'netstab-nodered-'));
+  historyDirs.push(dir);
+  const history = { NETSTAB_HISTORY_PATH: join(dir, 'history.db') };
   return { ...env, ...history, ...extra };
 }
 

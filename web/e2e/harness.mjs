@@ -3,7 +3,7 @@
 // driver.mjs), and helpers to start agents (the real netstab or the fake agent) as child processes.
 // Every wait is bounded.
 import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { chmod, copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -64,6 +64,18 @@ function canConnect(port) {
   });
 }
 
+// Temp directories this process made (the built page, agents' history files); deleted when it exits, since an
+// agent or the page may still use them until then.
+const tempDirs = [];
+process.once('exit', () => {
+  for (const d of tempDirs) rmSync(d, { recursive: true, force: true });
+});
+function tempDir(prefix) {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  tempDirs.push(d);
+  return d;
+}
+
 // The built page: NETSTAB_WEB_DIR (e.g. build/dev/web) if set, else built once into a temp dir.
 let distPromise = null;
 export function builtPage() {
@@ -71,7 +83,7 @@ export function builtPage() {
   distPromise ??= (async () => {
     const { buildDashboard } = await import('../build.mjs');
     // mosquitto started as root drops to its own user, which must be able to read the page.
-    const out = await mkdtemp(join(tmpdir(), 'netstab-web-dist-'));
+    const out = tempDir('netstab-web-dist-');
     await chmod(out, 0o755);
     return buildDashboard(out);
   })();
@@ -139,7 +151,7 @@ export async function startAgent({ command, args, broker, agent, base = 'netstab
   // variables (NETSTAB_BIN, NETSTAB_UPDATE_SCREENSHOT...) are not passed on.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('NETSTAB_')));
   // Each agent keeps its history in a file of its own, not in the working directory.
-  env.NETSTAB_HISTORY_PATH = historyPath ?? join(mkdtempSync(join(tmpdir(), 'netstab-e2e-')), 'history.db');
+  env.NETSTAB_HISTORY_PATH = historyPath ?? join(tempDir('netstab-e2e-'), 'history.db');
   Object.assign(env, extraEnv);
   const proc = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
   let output = '';

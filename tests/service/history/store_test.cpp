@@ -145,6 +145,28 @@ TEST(HistoryStore, KeepsTheCurrentHourInMinuteRecentAndMovesCompletedHours) {
   EXPECT_EQ(count(path, "SELECT received FROM hour WHERE target_id = 1 AND ts = " + std::to_string(day0_s)), 3610);
 }
 
+TEST(HistoryStore, MovesHoursOfMinutesAtOnceWithTargetsMissingFromSomeMinutes) {
+  temp_dir dir;
+  const auto path = dir.path("h.db");
+  auto s = open_store(path);
+  // Three hours arrive in one batch (more minutes than one merge of cursors holds), "c" only every 7th minute,
+  // and a minute of hour 3 completes all three.
+  core::history_batch b = minutes_batch({"a", "b"}, day0_s, 180);
+  for (int m = 0; m < 180; m += 7) b.minutes.push_back({"c", make_minute(day0_s + m * 60, 30.0)});
+  b.minutes.push_back({"a", make_minute(day0_s + 3 * 3600, 20.0)});
+  ASSERT_TRUE(s->write(b).ok());
+  EXPECT_EQ(count(path, "SELECT count(*) FROM minute_recent"), 1);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM minute"), 2 * 180 + 26);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM minute m JOIN targets t ON t.id = m.target_id WHERE t.name = 'c'"), 26);
+  EXPECT_EQ(count(path, "SELECT count(*) FROM hour"), 9);
+  for (int h = 0; h < 3; ++h) {
+    const std::string at = std::to_string(day0_s + h * 3600);
+    EXPECT_EQ(count(path, "SELECT sum(received) FROM hour WHERE ts = " + at), 2 * 3600 + (h == 2 ? 8 : 9) * 60)
+        << "hour " << h;
+  }
+  EXPECT_EQ(count(path, "SELECT sum(received) FROM day"), 2 * 180 * 60 + 26 * 60);
+}
+
 TEST(HistoryStore, MergesAMinuteItAlreadyHolds) {
   temp_dir dir;
   const auto path = dir.path("h.db");
