@@ -4,7 +4,7 @@
 //
 //   netstab_history_bench fill   --db FILE [--targets 100] [--days 14] [--raw-targets 10] [--end UNIX_SECONDS]
 //   netstab_history_bench query  --db FILE [--repeat 200]
-//   netstab_history_bench writer [--targets 100] [--minutes-per-batch 1] [--cache-kib 4096]
+//   netstab_history_bench writer [--targets 100] [--minutes-per-batch 1] [--cache-kib 2048]
 //   netstab_history_bench loop   [--targets 100]
 #include <sqlite3.h>
 #include <sys/resource.h>

@@ -44,7 +44,7 @@ struct store_options {
   std::size_t retention_batch = 5000;  // rows one retention_step deletes at most
   bool check_on_open = true;           // PRAGMA quick_check at open (reads the whole file once)
   std::string version;                 // netstab's version, recorded with each run
-  std::size_t page_cache_kib = 4096;   // SQLite page cache of the writer's connection, at most
+  std::size_t page_cache_kib = 2048;   // SQLite page cache of the writer's connection, at most
 };
 
 enum class failure : std::uint8_t { none, disk_full, corrupt, other };
