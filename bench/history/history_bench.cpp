@@ -231,6 +231,26 @@ void queries(const std::string& path, int repeat) {
   }
 }
 
+// Starts the measured hour's memory figures: restarts VmHWM and SQLite's peak; returns RSS now, MB.
+double start_memory_window() {
+  const double rss = status_mb("VmRSS:");
+  reset_peak_rss();
+  sqlite3_memory_highwater(1);
+  return rss;
+}
+
+// The memory figures of writer_cost's measured hour: RSS before it (rss_before_mb), the peak since
+// reset_peak_rss(), RSS now, and SQLite's own peak since sqlite3_memory_highwater was reset.
+std::string memory_line(std::size_t cache_kib, double rss_before_mb) {
+  char line[256];
+  std::snprintf(line, sizeof line,
+                "memory (page cache at most %zu KiB): RSS %.1f MB before the hour, peak %.1f MB during it, %.1f MB "
+                "after; SQLite's own peak %.1f MB\n",
+                cache_kib, rss_before_mb, status_mb("VmHWM:"), status_mb("VmRSS:"),
+                static_cast<double>(sqlite3_memory_highwater(0)) / 1048576.0);
+  return line;
+}
+
 // The writer's cost: batches of `per_batch` minutes of `targets` rows written for an hour and
 // one more batch (which completes the hour, so it also rolls up every target's hour and day): CPU per row and
 // bytes written (write(2) calls: WAL and checkpoints) per hour.
@@ -254,9 +274,7 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch, std::s
     for (int j = k; j < k + 30; ++j) minute_rows(b, j);
     write_or_die(*s, b);
   }
-  const double rss_before = status_mb("VmRSS:");
-  reset_peak_rss();
-  sqlite3_memory_highwater(1);
+  const double rss_before = start_memory_window();
   std::vector<double> cpu_per_row, wall_per_row;
   double boundary_cpu = 0, boundary_wall = 0, hour_cpu = 0;
   std::uint64_t bytes_hour = 0;
@@ -279,8 +297,7 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch, std::s
       boundary_wall = wall;
     }
   }
-  const double rss_peak = status_mb("VmHWM:"), rss_after = status_mb("VmRSS:");
-  const double sqlite_peak = static_cast<double>(sqlite3_memory_highwater(0)) / 1048576.0;
+  const std::string memory = memory_line(cache_kib, rss_before);
   std::uint64_t deleted = 0;
   const double r0 = thread_cpu_us();
   (void)s->retention_step(core::wall_time{(end_s + 3600) * 1'000'000'000LL}, deleted);
@@ -289,13 +306,11 @@ void writer_cost(const std::string& dir, unsigned targets, int per_batch, std::s
       "writer, %u targets, %d-minute batches: %.1f us CPU per minute row in a batch (p50; %.1f us wall); the batch "
       "that completes an hour %.0f ms CPU (%.0f ms wall: moves %u x 60 minutes, rebuilds %u hours and days); per "
       "hour %.0f ms CPU = %.1f us per target-hour = %.3f us per probe at 1 Hz; %.1f MB written per hour (%.1f KB "
-      "per target); one retention step %.1f ms CPU\n"
-      "memory (page cache at most %zu KiB): RSS %.1f MB before the hour, peak %.1f MB during it, %.1f MB after; "
-      "SQLite's own peak %.1f MB\n",
+      "per target); one retention step %.1f ms CPU\n",
       targets, per_batch, percentile(cpu_per_row, 50), percentile(wall_per_row, 50), boundary_cpu / 1e3,
       boundary_wall / 1e3, targets, targets, hour_cpu / 1e3, hour_cpu / targets, hour_cpu / targets / 3600.0,
-      static_cast<double>(bytes_hour) / 1e6, static_cast<double>(bytes_hour) / 1e3 / targets, retention_cpu / 1e3,
-      cache_kib, rss_before, rss_peak, rss_after, sqlite_peak);
+      static_cast<double>(bytes_hour) / 1e6, static_cast<double>(bytes_hour) / 1e3 / targets, retention_cpu / 1e3);
+  std::fputs(memory.c_str(), stdout);
 }
 
 // The loop's side: recorder.on_sample for `targets` targets at 1 Hz for ten minutes (finished minutes copied into
