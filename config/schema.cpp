@@ -353,6 +353,7 @@ std::vector<key_spec> build_table() {
   t.push_back(
       with_check(integer<&s::stats, &stats_settings::publish_interval>("stats", "publish_interval_ms", 0, 3'600'000),
                  check_publish_interval));
+  t.push_back(integer<&s::stats, &stats_settings::max_publish_rate>("stats", "max_publish_rate", 0, 1'000'000));
   t.push_back(integer<&s::stats, &stats_settings::max_incidents>("stats", "max_incidents", 0, 10'000));
   t.push_back(boolean<&s::stats, &stats_settings::per_target>("stats", "per_target"));
   t.push_back(

@@ -42,9 +42,10 @@ struct stats_settings {
   std::vector<std::chrono::seconds> extra_windows;  // further windows, e.g. 10 s, 5 min, 1 h; no duplicates
   unsigned buckets = 12;                            // sub-windows per window (rolling granularity)
   std::chrono::milliseconds publish_interval{0};    // 0: publish once per target interval
-  bool per_target = true;                           // statistics on each target's own topics
-  std::chrono::milliseconds digest_interval{0};     // 0: no digest; else every target's statistics in one message
-  std::size_t max_incidents = 20;                   // incidents kept per target
+  unsigned max_publish_rate = 1000;  // with publish_interval 0: per-target messages a second in all; 0: no limit
+  bool per_target = true;            // statistics on each target's own topics
+  std::chrono::milliseconds digest_interval{0};  // 0: no digest; else every target's statistics in one message
+  std::size_t max_incidents = 20;                // incidents kept per target
 
   friend bool operator==(const stats_settings&, const stats_settings&) = default;
 };

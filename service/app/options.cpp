@@ -103,6 +103,7 @@ mqtt_sink::options sink_options_from(const config::settings& s) {
   o.qos_stats = s.mqtt.qos_stats;
   o.retain_stats = s.mqtt.retain_stats;
   o.publish_interval = s.stats.publish_interval;
+  o.max_publish_rate = s.stats.max_publish_rate;
   o.per_target = s.stats.per_target;
   o.digest_interval = s.stats.digest_interval;
   return o;

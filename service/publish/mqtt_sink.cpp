@@ -18,9 +18,37 @@ mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
   cache c;
   c.slug = core::slug(t.spec().host);
   // A slot still holding another target's entry (a removal this sink was not told of) leaves the digest's order.
-  if (cache_.at_slot(t.slot()) != nullptr) std::erase(order_, t.slot());
+  if (cache_.at_slot(t.slot()) != nullptr) forget(t.slot());
+  const nanos interval = t.spec().probe.interval;
+  if (opt_.per_target && interval.count() > 0) {
+    c.rate_milli =
+        t.monitor().window_count() * std::uint64_t{1'000'000'000'000} / static_cast<std::uint64_t>(interval.count());
+  }
+  rate_milli_ += c.rate_milli;
   order_.push_back(t.slot());
   return cache_.put(t, std::move(c));
+}
+
+// Takes the entry at a slot out of the digest's order and out of the message rate (the caller drops the entry).
+void mqtt_sink::forget(std::uint32_t slot) {
+  if (const cache* old = cache_.at_slot(slot)) rate_milli_ -= old->rate_milli;
+  std::erase(order_, slot);
+}
+
+// Once per target interval unless stats.publish_interval_ms says otherwise. When every target publishing once per
+// interval would exceed max_publish_rate messages a second, every target's period grows by the same factor: the
+// total stays at the limit and a target with a shorter interval still publishes more often than one with a longer.
+nanos mqtt_sink::stats_period(const target_view& t) const {
+  if (opt_.publish_interval.count() > 0) return opt_.publish_interval;
+  const nanos interval = t.spec().probe.interval;
+  if (!over_limit()) return interval;
+  const double factor = static_cast<double>(rate_milli_) / (1000.0 * opt_.max_publish_rate);
+  return nanos(static_cast<nanos::rep>(static_cast<double>(interval.count()) * factor));
+}
+
+bool mqtt_sink::over_limit() const {
+  return opt_.publish_interval.count() == 0 && opt_.max_publish_rate != 0 &&
+         rate_milli_ > std::uint64_t{opt_.max_publish_rate} * 1000;
 }
 
 void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
@@ -36,9 +64,18 @@ void mqtt_sink::on_sample(const target_view& t, const core::sample& s) {
     // A tenth of the period (at most half a probe interval) absorbs the loop's jitter, so a reply arriving a
     // little early does not push the publication a whole interval later.
     const nanos interval = t.spec().probe.interval;
-    const nanos period = opt_.publish_interval.count() > 0 ? opt_.publish_interval : interval;
+    const nanos period = stats_period(t);
     const nanos tolerance = std::min(period / 10, interval / 2);
-    if (!c.published || now - c.last_stats >= period - tolerance) publish_stats(t);
+    if (!c.placed) {
+      // The first sample places the target in its period: at once, or beyond max_publish_rate, where the period
+      // spans k intervals, in interval (slot mod k) of it. The targets' first publications, and with them all
+      // later ones, are spread over the k intervals: the limit holds from the start, and the targets do not all
+      // publish in the same second of every period.
+      c.placed = true;
+      const nanos::rep k = over_limit() && interval.count() > 0 ? std::max<nanos::rep>(1, period / interval) : 1;
+      c.last_stats = now - period + interval * (static_cast<nanos::rep>(t.slot()) % k);
+    }
+    if (now - c.last_stats >= period - tolerance) publish_stats(t);
   }
   if (opt_.digest_interval.count() > 0) publish_digest_if_due(now);
 }
@@ -49,6 +86,7 @@ void mqtt_sink::publish_stats(const target_view& t) {
   const core::wall_time wall = clock_.wall_now();
   c.last_stats = now;
   c.published = true;
+  c.placed = true;
   const bool digest = opt_.digest_interval.count() > 0;
   // Without per-target topics only the primary window is needed, and only for the digest.
   const std::size_t windows = opt_.per_target ? t.monitor().window_count() : (digest ? 1 : 0);
@@ -63,6 +101,7 @@ void mqtt_sink::publish_stats(const target_view& t) {
     bus_.publish(core::outgoing_message{std::move(topic), buf_, opt_.qos_stats, opt_.retain_stats, {}});
   }
   if (t.path_on() && opt_.per_target) publish_path(t);
+  if (c.incidents_due) publish_incidents(t, opt_.qos_stats);
 }
 
 void mqtt_sink::publish_path(const target_view& t) {
@@ -86,9 +125,13 @@ void mqtt_sink::on_path_change(const target_view& t, const core::path_change& c)
 }
 
 // At a (re)connect: the statistics a target published before, again (the broker may have lost its retained
-// copy). A target that has not published yet gets its first statistics with its first sample, so the first
-// connect does not send one empty statistics message per target in a burst (10,000 of them at scale).
+// copy). A target that has not published yet gets its first statistics with its first sample (beyond
+// max_publish_rate at its place in the period), so the first connect does not send one empty statistics message
+// per target in a burst (10,000 of them at scale).
+// Beyond max_publish_rate nothing is sent here: every target publishes again within its period anyway, and
+// 10,000 at once is the burst the limit is there to prevent.
 void mqtt_sink::republish_stats(const target_view& t) {
+  if (over_limit()) return;
   if (const cache* c = cache_.find(t); c != nullptr && c->published) publish_stats(t);
 }
 
@@ -118,10 +161,18 @@ void mqtt_sink::publish_digest_if_due(core::mono_time now) {
 
 void mqtt_sink::publish_incidents(const target_view& t) { publish_incidents(t, opt_.qos_other); }
 
-void mqtt_sink::republish_incidents(const target_view& t) { publish_incidents(t, opt_.qos_stats); }
+// Beyond max_publish_rate the list goes with the target's next statistics, spread over their period like them.
+void mqtt_sink::republish_incidents(const target_view& t) {
+  if (over_limit()) {
+    topics_of(t).incidents_due = true;
+  } else {
+    publish_incidents(t, opt_.qos_stats);
+  }
+}
 
 void mqtt_sink::publish_incidents(const target_view& t, int qos) {
   cache& c = topics_of(t);
+  c.incidents_due = false;
   const auto& d = t.monitor().incidents();
   std::vector<core::incident> list(d.begin(), d.end());
   bus_.publish(
@@ -160,7 +211,10 @@ void mqtt_sink::on_target_event(const target_view& t, core::target_event what, s
   }
   if (what == core::target_event::removed) {
     if (keep_retained_of_.empty() || t.spec().host != keep_retained_of_) clear_retained(t);
-    if (cache_.erase(t)) std::erase(order_, t.slot());
+    if (cache_.find(t) != nullptr) {
+      forget(t.slot());
+      cache_.erase(t);
+    }
   }
   if (auto e = core::to_event(t.spec().host, what, detail, t.address(), clock_.wall_now())) publish_event(*e);
 }

@@ -2,7 +2,8 @@
 // The MQTT sink: turns what the prober reports (samples, statistics, incidents, events) into messages of the
 // contract on a core::message_bus. The publishing cadence lives here: statistics after resolved probes, at most
 // once per interval (or stats.publish_interval_ms), at once on a status change or a change of the target's
-// verdict; the digest of every target's statistics every stats.digest_interval_ms. A target with path
+// verdict, and less often than once per interval when the targets' messages would exceed stats.max_publish_rate
+// (stats_period below); the digest of every target's statistics every stats.digest_interval_ms. A target with path
 // monitoring on also gets its path (`.../path`, retained, QoS mqtt.qos_stats) with its statistics and at once
 // when the path changes; the topic is cleared when the target goes (also when a reload re-adds it with path
 // monitoring off).
@@ -29,6 +30,7 @@ class mqtt_sink final : public probe_sink {
     int qos_stats = 0;
     bool retain_stats = true;
     core::nanos publish_interval{0};  // 0: once per target interval
+    unsigned max_publish_rate = 0;    // with publish_interval 0: per-target messages a second in all; 0: no limit
     bool per_target = true;           // statistics on each target's own topics
     core::nanos digest_interval{0};   // 0: no digest; else every target's latest statistics in one message
   };
@@ -48,13 +50,15 @@ class mqtt_sink final : public probe_sink {
 
   void publish_stats(const target_view& t);
   void publish_path(const target_view& t);
-  // publish_stats, only for a target that has published statistics before (see the definition).
+  // publish_stats, only for a target that has published statistics before, and not beyond max_publish_rate
+  // (see the definition).
   void republish_stats(const target_view& t);
   void publish_incidents(const target_view& t);
   // At a (re)connect or a status command: the incident list again, at the statistics' QoS (mqtt.qos_stats). It
   // replaces a list an earlier run left retained, and one lost with a connection is published again at the next
   // connect. At QoS 1, 10,000 of them waited for the broker's acknowledgements twenty at a time and held every
-  // retained message (the statistics too) behind them for seconds after the connect (docs/benchmarks.md).
+  // retained message (the statistics too) behind them for seconds after the connect (docs/benchmarks.md). Beyond
+  // max_publish_rate each list goes with its target's next statistics instead.
   void republish_incidents(const target_view& t);
   void publish_event(const core::event& e);
   // Clears the retained topics of a removed target (empty retained payloads).
@@ -71,12 +75,20 @@ class mqtt_sink final : public probe_sink {
     std::string slug;
     core::mono_time last_stats{};
     bool published = false;
+    bool placed = false;         // last_stats holds a time: set by the first sample or the first publication
+    bool incidents_due = false;  // republish_incidents beyond the limit: the list goes with the next statistics
+    // What this target's statistics add to rate_milli_ at once per interval: messages a second, in thousandths.
+    std::uint64_t rate_milli = 0;
     // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
     // rebuilt when the target's statistics are due (spread over the period, like the per-target messages), so
     // the digest itself only joins strings.
     std::string digest_entry;
   };
   cache& topics_of(const target_view& t);
+  void forget(std::uint32_t slot);
+  core::nanos stats_period(const target_view& t) const;
+  // Whether every target publishing once per interval would exceed max_publish_rate (with publish_interval 0).
+  bool over_limit() const;
   void publish_incidents(const target_view& t, int qos);
   void publish_digest_if_due(core::mono_time now);
 
@@ -87,6 +99,8 @@ class mqtt_sink final : public probe_sink {
   per_target<cache> cache_;
   // Slots of cache_'s entries in the order the targets were first seen: the digest's order.
   std::vector<std::uint32_t> order_;
+  // The per-target statistics messages a second of every target in cache_ at once per interval, in thousandths.
+  std::uint64_t rate_milli_ = 0;
   std::string buf_;
   const std::string digest_topic_;
   bool digest_started_ = false;

@@ -8,6 +8,7 @@
 #include <csignal>
 #include <cstdint>
 #include <map>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -209,6 +210,68 @@ TEST(Connection, StatisticsCadence) {
   EXPECT_EQ(batched->proc->wait(patience), 0);
   EXPECT_EQ(every->proc->wait(patience), 0);
   EXPECT_EQ(slow->proc->wait(patience), 0);
+}
+
+// Forty targets at 200 ms would publish 200 statistics messages a second; stats.max_publish_rate 50 makes each
+// target's period four intervals (800 ms), and the targets' publications are spread over those four intervals
+// from the first one on. Beyond the limit a (re)connect sends the incident lists with the next statistics: after
+// a broker restart every target's statistics and incident list are retained again.
+TEST(Connection, BeyondTheMaxPublishRateTargetsPublishLessOftenSpreadOverThePeriod) {
+  NETSTAB_REQUIRE_ROOT();
+  mosquitto_broker broker;
+  std::string targets;
+  for (int i = 1; i <= 40; ++i) targets.append(i == 1 ? "" : ",").append("127.1.0.").append(std::to_string(i));
+  mqtt_test_client sub(client_opts(broker, "lim-watch"));
+  ASSERT_TRUE(sub.wait_connected());
+  ASSERT_TRUE(sub.subscribe("netstab/lim/targets/+/stats"));
+  service_agent a(
+      broker.url(), "lim", {"--interval", "200"},
+      {{"NETSTAB_TARGETS", targets}, {"NETSTAB_STATS_MAX_PUBLISH_RATE", "50"}, {"NETSTAB_MQTT_BATCH_MS", "0"}});
+  std::map<std::string, std::vector<wall_point>> by_topic;
+  const auto collect = [&] {
+    by_topic.clear();
+    for (const auto& m : sub.messages()) {
+      if (!m.payload.empty()) by_topic[m.topic].push_back(ts_of(nlohmann::json::parse(m.payload)));
+    }
+  };
+  ASSERT_TRUE(poll_until([&] {
+    collect();
+    return by_topic.size() == 40 &&
+           std::all_of(by_topic.begin(), by_topic.end(), [](const auto& t) { return t.second.size() >= 3; });
+  })) << by_topic.size()
+      << " targets have published\n"
+      << a.proc->log();
+  wall_point first = by_topic.begin()->second.front();
+  wall_point last_first = first;
+  for (const auto& [topic, times] : by_topic) {
+    first = std::min(first, times.front());
+    last_first = std::max(last_first, times.front());
+    for (std::size_t i = 1; i < times.size(); ++i) {
+      EXPECT_GE(times[i] - times[i - 1], 720ms) << topic << ": " << ms_of(times[i] - times[i - 1]) << " ms apart";
+    }
+  }
+  EXPECT_GE(last_first - first, 500ms) << "the first publications came within " << ms_of(last_first - first)
+                                       << " ms: not spread over the period";
+  broker.stop();
+  broker.start();
+  mqtt_test_client late(client_opts(broker, "lim-late"));
+  ASSERT_TRUE(late.wait_connected());
+  ASSERT_TRUE(late.subscribe("netstab/lim/targets/+/stats"));
+  ASSERT_TRUE(late.subscribe("netstab/lim/targets/+/incidents"));
+  std::set<std::string> stats, incidents;
+  EXPECT_TRUE(poll_until([&] {
+    stats.clear();
+    incidents.clear();
+    for (const auto& m : late.messages()) {
+      if (m.payload.empty()) continue;
+      (m.topic.ends_with("/stats") ? stats : incidents).insert(m.topic);
+    }
+    return stats.size() == 40 && incidents.size() == 40;
+  })) << stats.size()
+      << " statistics and " << incidents.size() << " incident lists after the restart\n"
+      << a.proc->log();
+  a.proc->signal(SIGTERM);
+  EXPECT_EQ(a.proc->wait(patience), 0) << a.proc->log();
 }
 
 }  // namespace

@@ -2,7 +2,10 @@
 // retain flag, and the statistics cadence (once per interval, the configured period, at once on a status change).
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -121,6 +124,85 @@ TEST(MqttSink, StatisticsEveryConfiguredPeriod) {
     f.clock.advance(200ms);
   }
   EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 5U);
+}
+
+// Per-target statistics messages in each second of samples (one from each target a second).
+std::vector<std::size_t> stats_per_second(sink_fixture& f, const std::vector<fake_target*>& targets, int seconds) {
+  std::vector<std::size_t> out;
+  for (int second = 0; second < seconds; ++second) {
+    f.bus.clear();
+    for (fake_target* t : targets) {
+      f.sink.on_sample(*t, ok_sample(static_cast<std::uint32_t>(second), f.clock.now()));
+      f.clock.advance(10ms);
+    }
+    f.clock.advance(1s - 10ms * static_cast<int>(targets.size()));
+    const auto& m = f.bus.published;
+    out.push_back(static_cast<std::size_t>(
+        std::count_if(m.begin(), m.end(), [](const auto& x) { return x.topic.ends_with("/stats"); })));
+  }
+  return out;
+}
+
+// Eight targets at 1 s would publish 8 messages a second; with a limit of 4 each publishes every 2 s, half of them
+// in one second and half in the next, from the first second on (not all eight every other second). Without the
+// limit, or back under it after a removal, every target publishes once per interval.
+TEST(MqttSink, StatisticsSlowDownInProportionBeyondTheMaxPublishRate) {
+  for (const unsigned limit : {0U, 4U}) {
+    mqtt_sink::options o;
+    o.max_publish_rate = limit;
+    sink_fixture f(o);
+    std::vector<std::unique_ptr<fake_target>> owned;
+    std::vector<fake_target*> targets;
+    f.sink.announce_additions(false);
+    for (std::uint32_t i = 0; i < 8; ++i) {
+      owned.push_back(std::make_unique<fake_target>(spec_of("10.0.0." + std::to_string(i + 1), 1s, false),
+                                                    core::monitor_config{}, i));
+      targets.push_back(owned.back().get());
+      f.sink.on_target_event(*targets.back(), core::target_event::added, "");
+    }
+    const auto counts = stats_per_second(f, targets, 10);
+    for (std::size_t s = 0; s < counts.size(); ++s) EXPECT_EQ(counts[s], limit == 0 ? 8U : 4U) << "second " << s;
+    for (std::size_t i = 4; i < 8; ++i) f.sink.on_target_event(*targets[i], core::target_event::removed, "");
+    targets.resize(4);
+    for (const std::size_t n : stats_per_second(f, targets, 4)) EXPECT_EQ(n, 4U) << "limit " << limit;
+  }
+}
+
+// A (re)connect republishes every target's statistics and incident list (controller::publish_all). Beyond the
+// limit that would be the burst the limit prevents: each list goes with its target's next statistics instead.
+TEST(MqttSink, BeyondTheMaxPublishRateIncidentListsGoWithTheNextStatistics) {
+  for (const unsigned limit : {0U, 1U}) {
+    mqtt_sink::options o;
+    o.max_publish_rate = limit;
+    sink_fixture f(o);
+    fake_target a(spec_of("10.0.0.1", 1s, false), {}, 0);
+    fake_target b(spec_of("10.0.0.2", 1s, false), {}, 1);
+    f.sink.on_target_event(a, core::target_event::added, "");
+    f.sink.on_target_event(b, core::target_event::added, "");
+    f.sink.on_sample(a, ok_sample(0, f.clock.now()));
+    f.sink.on_sample(b, ok_sample(0, f.clock.now()));
+    f.bus.clear();
+    for (const fake_target* t : {&a, &b}) {
+      f.sink.republish_stats(*t);
+      f.sink.republish_incidents(*t);
+    }
+    const std::string a_inc = "netstab/a1/targets/10.0.0.1/incidents";
+    const std::string b_inc = "netstab/a1/targets/10.0.0.2/incidents";
+    EXPECT_EQ(f.bus.on_topic(a_inc).size(), limit == 0 ? 1U : 0U) << "limit " << limit;
+    EXPECT_EQ(f.bus.on_topic(b_inc).size(), limit == 0 ? 1U : 0U) << "limit " << limit;
+    if (limit == 0) continue;
+    // Each target publishes every 2 s, a at its first sample, b a second later: b's list goes now, a's next.
+    f.clock.advance(1s);
+    f.sink.on_sample(a, ok_sample(1, f.clock.now()));
+    f.sink.on_sample(b, ok_sample(1, f.clock.now()));
+    EXPECT_TRUE(f.bus.on_topic(a_inc).empty());
+    EXPECT_EQ(f.bus.on_topic(b_inc).size(), 1U);
+    f.clock.advance(1s);
+    f.sink.on_sample(a, ok_sample(2, f.clock.now()));
+    f.sink.on_sample(b, ok_sample(2, f.clock.now()));
+    EXPECT_EQ(f.bus.on_topic(a_inc).size(), 1U);
+    EXPECT_EQ(f.bus.on_topic(b_inc).size(), 1U) << "once, not with every statistics";
+  }
 }
 
 TEST(MqttSink, StatusChangePublishesStatisticsAtOnceAndAnEvent) {
