@@ -8,6 +8,7 @@
 
 #include "config/cli.hpp"
 #include "service/app/logging.hpp"
+#include "service/app/options.hpp"
 #include "service/app/run.hpp"
 #include "service/app/startup.hpp"
 #include "service/history/cli.hpp"
@@ -31,7 +32,7 @@ int main(int argc, char** argv) {
   }
   service::setup_logging(cli.value.log);
   service::prepare_process();
-  service::icmp_descriptors icmp = service::open_icmp_sockets();
+  service::icmp_descriptors icmp = service::open_icmp_sockets(service::receive_buffer_from(cli.value));
   // Before any thread exists (Paho starts its own), so every thread runs with the reduced set.
   service::drop_privileges();
   int code = 1;

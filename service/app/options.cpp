@@ -150,4 +150,12 @@ history_sink::options history_options_from(const config::settings& s) {
   return o;
 }
 
+int receive_buffer_from(const config::settings& s) {
+  double probes_per_second = 0;
+  for (const core::target_spec& t : s.targets) {
+    if (t.probe.interval.count() > 0) probes_per_second += 1e9 / static_cast<double>(t.probe.interval.count());
+  }
+  return receive_buffer_for(probes_per_second);
+}
+
 }  // namespace netstab::service

@@ -22,5 +22,7 @@ mqtt_sink::options sink_options_from(const config::settings& s);
 discovery_publisher::options discovery_options_from(const config::settings& s);
 controller_options controller_options_from(const config::settings& s);
 history_sink::options history_options_from(const config::settings& s);
+// The ICMP sockets' receive buffer in bytes, sized for the configured targets' probe rate (receive_buffer_for).
+int receive_buffer_from(const config::settings& s);
 
 }  // namespace netstab::service

@@ -33,8 +33,8 @@ void finish_process() {
   }
 }
 
-icmp_descriptors open_icmp_sockets() {
-  icmp_descriptors icmp = icmp_descriptors::open();
+icmp_descriptors open_icmp_sockets(int receive_buffer) {
+  icmp_descriptors icmp = icmp_descriptors::open(receive_buffer);
   for (const auto* d : {&icmp.v4, &icmp.v6}) {
     const bool v4 = d == &icmp.v4;
     if (d->valid()) {

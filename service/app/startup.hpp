@@ -10,9 +10,10 @@ namespace netstab::service {
 // loop runs, and until then it must not kill a starting service; Paho's global set-up without its OpenSSL part.
 void prepare_process();
 // One ICMP socket per family, opened now so that a receive buffer above net.core.rmem_max (SO_RCVBUFFORCE, which
-// needs CAP_NET_ADMIN) is granted; logged at debug. A family that does not open is opened, or reported, by the
-// prober when a target needs it.
-icmp_descriptors open_icmp_sockets();
+// needs CAP_NET_ADMIN) is granted, asking for receive_buffer bytes (options.hpp: receive_buffer_from sizes it for
+// the configured targets); logged at debug. A family that does not open is opened, or reported, by the prober
+// when a target needs it.
+icmp_descriptors open_icmp_sockets(int receive_buffer);
 // drop_capabilities, with what it did in the log.
 void drop_privileges();
 // What main does last, after run() has returned (the loop has ended and every client is destroyed): waits, at

@@ -138,7 +138,7 @@ const core::outgoing_message* delivery::next(bool& retained) {
 
 void delivery::pump() {
   bool retained = false;
-  while (mode_ != mode::offline && pending_ < o_.max_inflight && next(retained) != nullptr) {
+  while (mode_ != mode::offline && window_open() && next(retained) != nullptr) {
     if (budget_ == 0) {
       if (!next_turn_.active()) {
         next_turn_.start_once([this] {
@@ -157,16 +157,22 @@ void delivery::pump() {
   }
 }
 
+bool delivery::window_open() const {
+  return pending_ < o_.max_inflight && (pending_ == 0 || pending_bytes_ < o_.max_inflight_bytes);
+}
+
 // Hands the next message to Paho and tracks it; false when Paho can't take it now (it went back to its queue).
 bool delivery::send(bool retained) {
   core::outgoing_message m = retained ? retained_.pop() : std::move(*outbox_.pop());
   // Ids stay consecutive within inflight_ (see find_inflight): an id is given back when Paho refuses at once.
   const std::uint64_t id = next_id_++;
-  inflight_.push_back(inflight_entry{id, std::move(m), false});
+  const std::size_t bytes = m.payload.size();
+  inflight_.push_back(inflight_entry{id, std::move(m), false, bytes});
   std::string why;
   const publish_outcome out = send_(inflight_.back().msg, id, &why);
   if (out == publish_outcome::sent) {
     ++pending_;
+    pending_bytes_ += bytes;
     if (inflight_.back().msg.qos > 0) ++pending_qos_;
     return true;
   }
@@ -201,6 +207,7 @@ delivery::inflight_entry* delivery::find_inflight(std::uint64_t id) {
 void delivery::complete(inflight_entry& entry) {
   entry.done = true;
   --pending_;
+  pending_bytes_ -= entry.bytes;
   if (entry.msg.qos > 0) --pending_qos_;
   while (!inflight_.empty() && inflight_.front().done) inflight_.pop_front();
 }
@@ -220,6 +227,7 @@ void delivery::requeue_inflight() {
   inflight_.clear();
   pending_ = 0;
   pending_qos_ = 0;
+  pending_bytes_ = 0;
   requeued_ += back.size();
   if (!back.empty()) outbox_.push_front(std::move(back));
 }
@@ -243,6 +251,7 @@ void delivery::close() {
   inflight_.clear();
   pending_ = 0;
   pending_qos_ = 0;
+  pending_bytes_ = 0;
   batch_timer_.close();
   qos0_timer_.close();
   retry_timer_.close();

@@ -5,8 +5,10 @@
 // Two queues: retained "latest value" messages (core::retained_queue, one per topic) and everything else in
 // order (core::outbox, bounded, oldest dropped first). Every message reaches Paho through pump(), retained ones
 // first (state and statistics reach a dashboard before a backlog of samples), then the outbox in order, and only
-// while the window allows: at most max_inflight messages handed to Paho and not completed, and at most the
-// broker's receive maximum of QoS 1/2 ones. So neither Paho's queue nor the broker's receive maximum overflows.
+// while the window allows: at most max_inflight messages handed to Paho and not completed, of at most
+// max_inflight_bytes of payload (a larger message goes alone), and at most the broker's receive maximum of QoS 1/2
+// ones. So neither Paho's queue nor the broker's receive maximum overflows, and while Paho falls behind a newer
+// retained message replaces the one waiting for the window instead of queueing behind it.
 //
 // Pace: retained messages go in bursts at most every retained_batch, and QoS 0 non-retained messages (samples)
 // wait up to qos0_batch and go together; any other non-retained message opens the outbox at once, taking the
@@ -79,8 +81,11 @@ class delivery {
     std::uint64_t id = 0;
     core::outgoing_message msg;
     bool done = false;
+    std::size_t bytes = 0;  // the payload's size when handed over (Paho may take the payload itself)
   };
   void pump();
+  // Whether Paho may take another message: fewer than max_inflight, of fewer than max_inflight_bytes (or none).
+  bool window_open() const;
   // Whether the next message may go now, and which queue it comes from.
   const core::outgoing_message* next(bool& retained);
   bool send(bool retained);
@@ -101,6 +106,7 @@ class delivery {
   std::deque<inflight_entry> inflight_;  // ids consecutive, oldest first; front never done
   std::size_t pending_ = 0;              // entries of inflight_ not done
   std::size_t pending_qos_ = 0;          // of those, QoS 1/2 ones (bounded by qos_window_)
+  std::size_t pending_bytes_ = 0;        // their payload bytes (bounded by max_inflight_bytes)
   std::size_t qos_window_ = default_qos_window;
   std::uint64_t next_id_ = 1;
   std::size_t budget_ = pump_budget;  // Paho calls left before the loop must get a turn

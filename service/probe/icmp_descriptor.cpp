@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -96,10 +97,17 @@ core::result<icmp_descriptor> icmp_descriptor::open(icmp::family f, int receive_
   return icmp_descriptor(fd, f, kind, receive_buffer);
 }
 
-icmp_descriptors icmp_descriptors::open() {
+int receive_buffer_for(double probes_per_second) {
+  constexpr double hold_s = 0.4;
+  constexpr double most = 64 << 20;
+  const double wanted = std::clamp(probes_per_second * hold_s * charge_per_probe, double{wanted_receive_buffer}, most);
+  return static_cast<int>(wanted);
+}
+
+icmp_descriptors icmp_descriptors::open(int receive_buffer) {
   icmp_descriptors d;
   for (const auto f : {icmp::family::v4, icmp::family::v6}) {
-    auto opened = icmp_descriptor::open(f);
+    auto opened = icmp_descriptor::open(f, receive_buffer);
     auto& slot = f == icmp::family::v4 ? d.v4 : d.v6;
     auto& error = f == icmp::family::v4 ? d.v4_error : d.v6_error;
     if (opened) {

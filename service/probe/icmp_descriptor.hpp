@@ -14,10 +14,18 @@ namespace netstab::service {
 
 enum class socket_kind : std::uint8_t { datagram, raw };
 
-// The receive buffer netstab asks for, in bytes: replies from many targets keep arriving while the loop is busy
-// elsewhere, and what does not fit is dropped by the kernel. SO_RCVBUFFORCE grants it whatever
+// The receive buffer netstab asks for at least, in bytes: replies from many targets keep arriving while the loop
+// is busy elsewhere, and what does not fit is dropped by the kernel. SO_RCVBUFFORCE grants it whatever
 // net.core.rmem_max says but needs CAP_NET_ADMIN; SO_RCVBUF is capped by rmem_max.
 inline constexpr int wanted_receive_buffer = 4 << 20;
+// What the kernel charges a socket's receive buffer per probe, in bytes of the buffer asked for: an echo reply of
+// the default size on loopback is charged 832 bytes (its buffer's true size), its transmit timestamp on the error
+// queue as much again, and the kernel grants twice the bytes asked.
+inline constexpr double charge_per_probe = 832;
+// The receive buffer for a probe rate: 0.4 s of replies, at least wanted_receive_buffer, at most 64 MiB. The
+// digest of 50,000 targets (a 30 MB message) holds the loop for longer than the 0.1 s that 4 MiB hold at 50,000
+// probes/s (docs/benchmarks.md); the buffer only takes memory while replies wait in it.
+int receive_buffer_for(double probes_per_second);
 
 // An ICMP socket that is open but not attached to a loop. Start-up opens one per family while the process still
 // holds CAP_NET_ADMIN (so that SO_RCVBUFFORCE grants the buffer), drops its capabilities, and hands them to the
@@ -69,7 +77,8 @@ struct icmp_descriptors {
   icmp_descriptor v4, v6;
   std::string v4_error, v6_error;  // why a family did not open (logged at start); empty when it did
 
-  static icmp_descriptors open();
+  // Both families, each asking for receive_buffer bytes.
+  static icmp_descriptors open(int receive_buffer = wanted_receive_buffer);
 };
 
 // setsockopt of one int; 0 or -1 with errno, as the call returns.

@@ -15,10 +15,6 @@ using core::nanos;
 
 namespace {
 
-// What the kernel charges a socket's receive buffer per probe, in bytes: an echo reply of the default size on
-// loopback is charged 832 bytes (its buffer's true size), and its transmit timestamp on the error queue, which
-// counts against the same buffer, as much again.
-constexpr double charge_per_reply = 832;
 // The loop may be busy elsewhere (MQTT, statistics) this long without losing replies; a buffer that holds less
 // than this at the current probe rate is worth a warning.
 constexpr double wanted_hold_s = 0.1;
@@ -121,7 +117,7 @@ void prober::check_receive_buffers() {
         rate += 1e9 / static_cast<double>(p->spec_.probe.interval.count());
       }
     }
-    const double holds = static_cast<double>(s->receive_buffer()) / (charge_per_reply * (s->tx_timestamps() ? 2 : 1));
+    const double holds = static_cast<double>(s->receive_buffer()) / (charge_per_probe * (s->tx_timestamps() ? 2 : 1));
     if (rate * wanted_hold_s <= holds) continue;
     warned_receive_buffer_ = true;
     spdlog::warn(

@@ -137,6 +137,30 @@ TEST(IcmpDescriptor, DefaultAskIsFourMebibytesAndAttachKeepsIt) {
   EXPECT_EQ(lp.close(), 0);
 }
 
+// 0.4 s of replies at the configured probe rate, between 4 MiB and 64 MiB.
+TEST(IcmpDescriptor, ReceiveBufferHoldsFourTenthsOfASecondOfReplies) {
+  struct row {
+    double probes_per_second;
+    int bytes;
+  };
+  for (const row r : {row{0, 4 << 20}, row{1, 4 << 20}, row{10'000, 4 << 20}, row{50'000, 16'640'000},
+                      row{100'000, 33'280'000}, row{1'000'000, 64 << 20}}) {
+    EXPECT_EQ(receive_buffer_for(r.probes_per_second), r.bytes) << r.probes_per_second << " probes/s";
+  }
+}
+
+// Start-up opens both families with the buffer sized for its targets; with CAP_NET_ADMIN it is granted in full.
+TEST(IcmpDescriptor, StartUpOpensEveryFamilyWithTheBufferAskedFor) {
+  NETSTAB_REQUIRE_ROOT();
+  const icmp_descriptors d = icmp_descriptors::open(receive_buffer_for(50'000));
+  ASSERT_TRUE(d.v4.valid()) << d.v4_error;
+  EXPECT_EQ(d.v4.asked_receive_buffer(), 16'640'000);
+  EXPECT_GE(d.v4.receive_buffer(), 2 * 16'640'000);
+  if (d.v6.valid()) {
+    EXPECT_GE(d.v6.receive_buffer(), 2 * 16'640'000);
+  }
+}
+
 TEST(IcmpDescriptor, AttachingAnInvalidDescriptorFailsWithAReason) {
   loop lp;
   const auto attached = icmp_socket::open(lp.get(), icmp_descriptor{}, true);
