@@ -34,9 +34,10 @@ struct mqtt_options {
   // Messages handed to Paho and not yet completed. Small on purpose: Paho C walks its whole command queue on each
   // publish, so a publish costs more the more it holds (docs/benchmarks.md has the measurement).
   std::size_t max_inflight = 64;
-  // Payload bytes handed to Paho and not yet completed; a message larger than this goes alone. A slow broker (or
-  // Paho) must not pile up large messages: the 30 MB digest of 50,000 targets, one a second, held 1.8 GB in Paho's
-  // queue (docs/benchmarks.md). Retained messages wait in their queue instead, where a newer one replaces them.
+  // Payload bytes handed to Paho and not yet completed; a message larger than this goes alone. Large messages made
+  // faster than a slow broker (or Paho, which writes a large one slowly) takes them must not pile up in Paho's
+  // queue (the digest of tens of thousands of targets: docs/benchmarks.md, "50,000 targets"). Retained messages
+  // wait in their queue instead, where a newer one replaces the one waiting.
   std::size_t max_inflight_bytes = 8 << 20;
   // Retained messages wait up to this long and then go out in one burst (0: each at once). Paho wakes its send
   // and receive threads once per burst instead of once per message, which is most of a message's CPU cost.

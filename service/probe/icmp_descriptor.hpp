@@ -22,9 +22,9 @@ inline constexpr int wanted_receive_buffer = 4 << 20;
 // the default size on loopback is charged 832 bytes (its buffer's true size), its transmit timestamp on the error
 // queue as much again, and the kernel grants twice the bytes asked.
 inline constexpr double charge_per_probe = 832;
-// The receive buffer for a probe rate: 0.4 s of replies, at least wanted_receive_buffer, at most 64 MiB. The
-// digest of 50,000 targets (a 30 MB message) holds the loop for longer than the 0.1 s that 4 MiB hold at 50,000
-// probes/s (docs/benchmarks.md); the buffer only takes memory while replies wait in it.
+// The receive buffer for a probe rate: 0.4 s of replies, at least wanted_receive_buffer, at most 64 MiB. At tens
+// of thousands of probes a second the loop's longest turns (the digest) outlast what 4 MiB hold (docs/benchmarks.md,
+// "50,000 targets"); the buffer only takes memory while replies wait in it.
 int receive_buffer_for(double probes_per_second);
 
 // An ICMP socket that is open but not attached to a loop. Start-up opens one per family while the process still
