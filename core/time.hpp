@@ -39,5 +39,7 @@ class fake_clock final : public clock {
 };
 
 constexpr double to_ms(nanos d) { return static_cast<double>(d.count()) / 1e6; }
+// How many times a second something happens every d (a probe rate from its interval); 0 when d is not positive.
+constexpr double per_second(nanos d) { return d.count() > 0 ? 1e9 / static_cast<double>(d.count()) : 0.0; }
 
 }  // namespace netstab::core

@@ -152,9 +152,7 @@ history_sink::options history_options_from(const config::settings& s) {
 
 int receive_buffer_from(const config::settings& s) {
   double probes_per_second = 0;
-  for (const core::target_spec& t : s.targets) {
-    if (t.probe.interval.count() > 0) probes_per_second += 1e9 / static_cast<double>(t.probe.interval.count());
-  }
+  for (const core::target_spec& t : s.targets) probes_per_second += core::per_second(t.probe.interval);
   return receive_buffer_for(probes_per_second);
 }
 

@@ -113,9 +113,7 @@ void prober::check_receive_buffers() {
     }
     double rate = 0;  // probes per second through this socket
     for (const auto& p : slots_) {
-      if (p && p->addr && p->fam == s->family() && p->spec_.probe.interval.count() > 0) {
-        rate += 1e9 / static_cast<double>(p->spec_.probe.interval.count());
-      }
+      if (p && p->addr && p->fam == s->family()) rate += core::per_second(p->spec_.probe.interval);
     }
     const double holds = static_cast<double>(s->receive_buffer()) / (charge_per_probe * (s->tx_timestamps() ? 2 : 1));
     if (rate * wanted_hold_s <= holds) continue;

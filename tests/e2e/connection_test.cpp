@@ -219,8 +219,7 @@ TEST(Connection, StatisticsCadence) {
 TEST(Connection, BeyondTheMaxPublishRateTargetsPublishLessOftenSpreadOverThePeriod) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
-  std::string targets;
-  for (int i = 1; i <= 40; ++i) targets.append(i == 1 ? "" : ",").append("127.1.0.").append(std::to_string(i));
+  const std::string targets = loopback_targets(40);
   mqtt_test_client sub(client_opts(broker, "lim-watch"));
   ASSERT_TRUE(sub.wait_connected());
   ASSERT_TRUE(sub.subscribe("netstab/lim/targets/+/stats"));

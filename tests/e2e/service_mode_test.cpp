@@ -29,6 +29,7 @@ using netstab::test::child_process;
 using netstab::test::client_opts;
 using netstab::test::expect_schema_valid;
 using netstab::test::json_on;
+using netstab::test::loopback_targets;
 using netstab::test::mosquitto_broker;
 using netstab::test::mosquitto_options;
 using netstab::test::mqtt_test_client;
@@ -636,12 +637,7 @@ TEST(ServiceMode, UnansweredNameLookupStillGetsAReplyAndWaitingCommandsAreBounde
 TEST(ServiceMode, FiveHundredTargetsGetTheirRetainedStatsBackAfterABrokerRestart) {
   NETSTAB_REQUIRE_ROOT();
   mosquitto_broker broker;
-  std::string targets;
-  for (int i = 0; i < 500; ++i) {
-    // Appended piece by piece: `"," + std::string` makes GCC 12 at -O3 report a false -Werror=restrict.
-    targets.append(i == 0 ? "" : ",").append("127.1.").append(std::to_string(i / 250)).append(".");
-    targets.append(std::to_string(i % 250 + 1));
-  }
+  const std::string targets = loopback_targets(500);
   mqtt_test_client watch(client_opts(broker, "watch"));
   ASSERT_TRUE(watch.wait_connected());
   ASSERT_TRUE(watch.subscribe("netstab/c11/availability"));

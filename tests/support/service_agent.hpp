@@ -21,6 +21,9 @@ namespace netstab::test {
 // A fresh directory under the system's temp dir (mkdtemp); throws when it cannot be made.
 std::string make_temp_dir(const std::string& prefix);
 
+// n loopback addresses as a comma list for NETSTAB_TARGETS: 127.1.0.1 .. 127.1.0.250, 127.1.1.1, ...
+std::string loopback_targets(int n);
+
 // One netstab process publishing to a broker, its log in a temp dir of its own (removed with the object).
 // It runs in a private mount namespace where /etc/resolv.conf names 127.0.0.1, where no DNS server listens, so
 // a name that is not in /etc/hosts fails at once instead of reaching the machine's DNS server; `binds` mounts
