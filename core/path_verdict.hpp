@@ -49,7 +49,7 @@ struct hop_row {
 
 struct verdict_input {
   ip_address target;
-  const stats_snapshot* stats = nullptr;  // the target's primary window
+  const stats_snapshot* stats = nullptr;  // the target's primary window (verdict_snapshot's figures suffice)
   health status = health::ok;
   const path_state* path = nullptr;  // nullptr: path monitoring is off
   hop_table* hops = nullptr;         // with a path

@@ -9,8 +9,11 @@ void scheduler::schedule(id_type id, mono_time at) {
   if (id >= generation_.size()) {
     generation_.resize(id + 1, 0);
     live_.resize(id + 1, false);
+    at_.resize(id + 1);
   }
+  if (live_[id] && at_[id] == at) return;
   ++generation_[id];
+  at_[id] = at;
   if (!live_[id]) {
     live_[id] = true;
     ++live_count_;

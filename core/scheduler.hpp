@@ -6,6 +6,9 @@
 // generation are skipped (lazy deletion) when they reach the top. The heap
 // therefore holds at most one live entry per id plus stale ones that are
 // discarded as time passes; compact() bounds it when churn is high.
+// Scheduling an id again for the time its live entry already has changes
+// nothing: a prober reschedules a target after each send and each reply, and
+// most of those leave its deadline where it was (the next send).
 // Ids are small dense integers (target slots). Loop thread only.
 #include <cstdint>
 #include <optional>
@@ -47,6 +50,7 @@ class scheduler {
   // Per id: current generation and whether a live entry exists.
   std::vector<std::uint32_t> generation_;
   std::vector<bool> live_;
+  std::vector<mono_time> at_;  // per id: the live entry's time (meaningless when not live)
   std::size_t live_count_ = 0;
 };
 

@@ -160,6 +160,13 @@ stats_snapshot target_monitor::snapshot(mono_time now, std::size_t window_index)
   return out;
 }
 
+stats_snapshot target_monitor::verdict_snapshot(mono_time now) const {
+  stats_snapshot out;
+  windows_.front().fill_verdict(now, out);
+  out.status = status_.level();
+  return out;
+}
+
 std::size_t target_monitor::memory_bytes() const {
   std::size_t n = sizeof(*this) + (windows_.capacity() - windows_.size()) * sizeof(window_stats);
   for (const window_stats& w : windows_) {

@@ -70,6 +70,9 @@ class target_monitor {
   // Statistics of one window as seen at now; 0 = primary window, 1.. = extra
   // windows in configuration order. Throws std::out_of_range for a bad index.
   stats_snapshot snapshot(mono_time now, std::size_t window_index = 0) const;
+  // The primary window's figures a verdict reads (window_stats::fill_verdict) and the status; the rest empty.
+  // The verdict evaluates every target once a second, so it does not build whole snapshots.
+  stats_snapshot verdict_snapshot(mono_time now) const;
   std::size_t window_count() const { return windows_.size(); }
   // The length of a window (index as for snapshot). Throws std::out_of_range for a bad index.
   nanos window_length(std::size_t window_index) const { return windows_.at(window_index).window(); }

@@ -25,6 +25,11 @@ struct latency_acc {
 
 double us_to_ms(double us) { return us / 1000.0; }
 
+double loss_pct_of(std::uint64_t lost, std::uint64_t received) {
+  const std::uint64_t resolved = received + lost;
+  return resolved == 0 ? 0.0 : static_cast<double>(lost) / static_cast<double>(resolved) * 100.0;
+}
+
 latency_summary summarize(const latency_acc& acc, const sparse_histogram& hist, unsigned ch) {
   latency_summary out;
   if (acc.count == 0) {
@@ -267,12 +272,32 @@ void window_stats::fill(mono_time now, stats_snapshot& out) const {
       }
     }
   }
-  const std::uint64_t resolved = out.received + out.lost;
-  out.loss_pct = resolved == 0 ? 0.0 : static_cast<double>(out.lost) / static_cast<double>(resolved) * 100.0;
+  out.loss_pct = loss_pct_of(out.lost, out.received);
   const sparse_histogram& hist = all_inside ? aggregate_ : partial;
   out.rtt = summarize(acc[channel(latency_series::rtt)], hist, channel(latency_series::rtt));
   out.process = summarize(acc[channel(latency_series::process)], hist, channel(latency_series::process));
   out.jitter_ms = ipdv_mean_ms(ipdv_sum, ipdv_count);
+}
+
+void window_stats::fill_verdict(mono_time now, stats_snapshot& out) const {
+  if (!started_ || head_epoch_ < epoch_of(now)) {
+    fill(now, out);
+    return;
+  }
+  out.window = window_;
+  out.sent = totals_.sent;
+  out.received = totals_.received;
+  out.lost = totals_.lost;
+  out.rto = totals_.rto;
+  out.late = totals_.late;
+  out.duplicates = totals_.duplicates;
+  out.loss_pct = loss_pct_of(out.lost, out.received);
+  out.rtt = latency_summary{};
+  out.process = latency_summary{};
+  out.jitter_ms.reset();
+  out.rtt.p50 = percentile_ms(latency_series::rtt, 50.0);
+  out.rtt.p95 = percentile_ms(latency_series::rtt, 95.0);
+  out.process.p95 = percentile_ms(latency_series::process, 95.0);
 }
 
 std::size_t window_stats::memory_bytes() const {

@@ -75,6 +75,11 @@ class window_stats {
   // jitter_ms as seen at `now`: buckets that have left the window by `now` are
   // left out even though no input expired them yet.
   void fill(mono_time now, stats_snapshot& out) const;
+  // The figures a verdict reads, as seen at now: the counters, loss_pct, the RTT p50 and p95 and the process
+  // p95, equal to fill()'s; the other summaries and the jitter are left empty. While the newest input is in
+  // now's bucket (a target probed at least once a bucket) every bucket is inside the window and this reads the
+  // running totals instead of walking the ring; otherwise it is fill().
+  void fill_verdict(mono_time now, stats_snapshot& out) const;
   // Whether time t falls inside the window seen at now (a t after now counts as inside).
   bool contains(mono_time now, mono_time t) const;
 

@@ -4,6 +4,8 @@
 #include <openssl/crypto.h>
 #include <spdlog/spdlog.h>
 
+#include <malloc.h>
+
 #include <chrono>
 #include <csignal>
 
@@ -12,7 +14,15 @@
 
 namespace netstab::service {
 
+bool tune_allocator() {
+  // Setting the mmap threshold also stops glibc from moving it (and the trim threshold) by itself.
+  const bool heap = mallopt(M_MMAP_THRESHOLD, 32 << 20) == 1;
+  const bool kept = mallopt(M_TRIM_THRESHOLD, 64 << 20) == 1;
+  return heap && kept;
+}
+
 void prepare_process() {
+  if (!tune_allocator()) spdlog::debug("the allocator is not glibc's: its thresholds are left as they are");
   std::signal(SIGPIPE, SIG_IGN);
   std::signal(SIGHUP, SIG_IGN);
   // Paho's own OpenSSL set-up (error strings, every algorithm, the OpenSSL configuration file) would run when the

@@ -187,7 +187,7 @@ void prober::handle_path_changes() {
 }
 
 void prober::evaluate(target& t, mono_time now) {
-  const core::stats_snapshot st = t.monitor_.snapshot(now);
+  const core::stats_snapshot st = t.monitor_.verdict_snapshot(now);
   core::verdict_input in;
   in.target = *t.ip;
   in.stats = &st;

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <array>
+#include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
+#include <utility>
+#include <vector>
 
 namespace netstab::core {
 namespace {
@@ -61,6 +66,54 @@ TEST(AppendFixed, PrintsThreeDecimalsAndNullForNonFinite) {
     append_fixed(out, r.v, r.decimals);
     EXPECT_EQ(out, r.text) << r.v;
   }
+}
+
+// The reference: to_chars's correctly rounded fixed notation, without the sign of a zero.
+std::string fixed_reference(double v, int decimals) {
+  std::array<char, 400> buf{};
+  const auto r = std::to_chars(buf.data(), buf.data() + buf.size(), v, std::chars_format::fixed, decimals);
+  std::string text(buf.data(), r.ptr);
+  if (text.front() == '-' && text.find_first_not_of("-0.") == std::string::npos) text.erase(0, 1);
+  return text;
+}
+
+// append_fixed's fast path must print exactly what to_chars prints: random values over many magnitudes, and
+// values a few ulps around the halves where rounding turns (ties and near-ties go to to_chars).
+TEST(AppendFixed, PrintsWhatToCharsPrints) {
+  std::uint64_t x = 12345;
+  const auto next = [&x] {
+    x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+    return x;
+  };
+  std::vector<std::pair<double, int>> cases;
+  for (int i = 0; i < 200'000; ++i) {
+    const double mantissa = static_cast<double>(next() >> 11) * 0x1p-53;
+    const int exponent = static_cast<int>(next() % 24) - 8;
+    const double sign = (next() & 1) != 0 ? -1.0 : 1.0;
+    cases.emplace_back(sign * mantissa * std::pow(10.0, exponent), static_cast<int>(next() % 8));
+  }
+  for (int d = 0; d <= 6; ++d) {
+    for (std::uint64_t k = 0; k < 3000; ++k) {
+      double half = (static_cast<double>(k) + 0.5) / std::pow(10.0, d);
+      for (int step = 0; step < 3; ++step) half = std::nextafter(half, 0.0);
+      for (int step = 0; step < 7; ++step, half = std::nextafter(half, 1e9)) cases.emplace_back(half, d);
+    }
+  }
+  cases.emplace_back(0x1p52 / 1000.0, 3);
+  cases.emplace_back(4.375, 2);
+  cases.emplace_back(2.675, 2);
+  cases.emplace_back(1.0005, 3);
+  cases.emplace_back(-0.0005, 3);
+  cases.emplace_back(5e-324, 6);
+  int mismatches = 0;
+  for (const auto& [v, d] : cases) {
+    std::string out;
+    append_fixed(out, v, d);
+    const std::string want = fixed_reference(v, d);
+    if (out != want && ++mismatches <= 5)
+      ADD_FAILURE() << std::hexfloat << v << " with " << d << ": " << out << " != " << want;
+  }
+  EXPECT_EQ(mismatches, 0);
 }
 
 TEST(AppendJsonString, RoundTripsNastyStrings) {

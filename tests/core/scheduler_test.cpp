@@ -34,6 +34,26 @@ TEST(Scheduler, RescheduleReplacesEarlierEntry) {
   EXPECT_FALSE(s.pop_due(1s).has_value());
 }
 
+TEST(Scheduler, RescheduleToTheSameTimeAddsNoEntry) {
+  scheduler s;
+  s.schedule(1, 10ms);
+  s.schedule(2, 20ms);
+  s.schedule(1, 10ms);
+  s.schedule(1, 10ms);
+  EXPECT_EQ(s.heap_size(), 2u);
+  EXPECT_EQ(s.pop_due(15ms), 1u);
+  // Popped: the id is no longer live, so the same time schedules it again.
+  s.schedule(1, 10ms);
+  EXPECT_EQ(s.heap_size(), 2u);
+  EXPECT_EQ(s.pop_due(15ms), 1u);
+  EXPECT_FALSE(s.pop_due(15ms).has_value());
+  // Cancelled, then scheduled for the time it had: live again.
+  s.cancel(2);
+  s.schedule(2, 20ms);
+  EXPECT_EQ(s.pop_due(20ms), 2u);
+  EXPECT_FALSE(s.next().has_value());
+}
+
 TEST(Scheduler, CancelStopsAnId) {
   scheduler s;
   s.schedule(1, 10ms);

@@ -242,6 +242,26 @@ TEST(TargetMonitor, LossRuleOpensAnIncidentOnceMinSamplesAreThere) {
   EXPECT_EQ(ev[1].inc.probes_lost, 0U);  // opened on a reply: no streak
 }
 
+TEST(TargetMonitor, VerdictSnapshotHasThePrimaryWindowsFiguresAndTheStatus) {
+  monitor_config cfg;
+  cfg.extra_windows = {seconds(10)};
+  target_monitor m{cfg};
+  probe_driver d(m);
+  d.probe(probe_status::timeout);
+  for (int i = 0; i < 19; ++i) d.ok(10.0 + i, 30.0);
+  const mono_time now = d.clock().now() - milliseconds(900);  // just after the last reply
+  const stats_snapshot all = m.snapshot(now);
+  const stats_snapshot v = m.verdict_snapshot(now);
+  EXPECT_EQ(v.received, 19U);
+  EXPECT_EQ(v.lost, 1U);
+  EXPECT_DOUBLE_EQ(v.loss_pct, all.loss_pct);
+  EXPECT_EQ(v.rtt.p50, all.rtt.p50);
+  EXPECT_EQ(v.rtt.p95, all.rtt.p95);
+  EXPECT_EQ(v.process.p95, all.process.p95);
+  EXPECT_EQ(v.status, all.status);
+  EXPECT_NE(v.status, health::ok);  // the early loss (1 of 5) made it BAD; recovery has hysteresis
+}
+
 TEST(TargetMonitor, FaultOpensAndClosesAnIncident) {
   target_monitor m{monitor_config{}};
   fake_clock clock;

@@ -238,11 +238,12 @@ TEST(WindowStats, TwentyMillisecondP50IsWithinPointThreeMilliseconds) {
   EXPECT_DOUBLE_EQ(*fill_at(w, at_ms(40'000)).rtt.p50, 20.0);  // clamped to min = max
 }
 
-TEST(WindowStats, HeadCountsMatchTheSnapshotAtTheHead) {
-  window_stats w(seconds(10), 5);
-  std::uint64_t x = 7;
+// Feeds n probes at random gaps of up to 300 ms with random outcomes (lost, late, duplicate, received with random
+// latencies), each 5 ms after its send; returns the time of the last send in ms.
+std::int64_t feed_random(window_stats& w, std::uint64_t seed, int n) {
+  std::uint64_t x = seed;
   std::int64_t t = 0;
-  for (int i = 0; i < 2000; ++i) {
+  for (int i = 0; i < n; ++i) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     t += static_cast<std::int64_t>((x >> 40) % 300);
     w.on_sent(at_ms(t));
@@ -257,10 +258,16 @@ TEST(WindowStats, HeadCountsMatchTheSnapshotAtTheHead) {
         w.on_duplicate(at_ms(t + 5));
         break;
       default:
-        w.on_received(at_ms(t + 5), static_cast<std::uint32_t>(x >> 50), 100, 3);
+        w.on_received(at_ms(t + 5), static_cast<std::uint32_t>(x >> 50), static_cast<std::uint32_t>(x >> 48), 3);
         break;
     }
   }
+  return t;
+}
+
+TEST(WindowStats, HeadCountsMatchTheSnapshotAtTheHead) {
+  window_stats w(seconds(10), 5);
+  const std::int64_t t = feed_random(w, 7, 2000);
   const stats_snapshot s = fill_at(w, at_ms(t + 5));
   const window_counts& c = w.counts();
   EXPECT_EQ(s.sent, c.sent);
@@ -271,6 +278,40 @@ TEST(WindowStats, HeadCountsMatchTheSnapshotAtTheHead) {
   EXPECT_EQ(s.duplicates, c.duplicates);
   EXPECT_GT(c.received, 0U);
   EXPECT_DOUBLE_EQ(*s.rtt.p95, *w.percentile_ms(latency_series::rtt, 95));
+}
+
+// fill_verdict reads the running totals while the newest input is in now's bucket and walks the ring after
+// that; either way its figures are fill()'s.
+TEST(WindowStats, VerdictFiguresAreTheSnapshotsAtAndAfterTheHead) {
+  window_stats w(seconds(10), 5);
+  const std::int64_t t = feed_random(w, 11, 500);
+  // The head, later in the head's bucket, two buckets on (partly expired) and a whole window on (empty).
+  for (const std::int64_t later : {0, 1, 2500, 4500, 20000}) {
+    const mono_time now = at_ms(t + 5 + later);
+    const stats_snapshot all = fill_at(w, now);
+    stats_snapshot v;
+    v.rtt.avg = 1.0;  // left over from an earlier use: emptied
+    w.fill_verdict(now, v);
+    SCOPED_TRACE(later);
+    EXPECT_EQ(v.window, all.window);
+    EXPECT_EQ(v.sent, all.sent);
+    EXPECT_EQ(v.received, all.received);
+    EXPECT_EQ(v.lost, all.lost);
+    EXPECT_EQ(v.rto, all.rto);
+    EXPECT_EQ(v.late, all.late);
+    EXPECT_EQ(v.duplicates, all.duplicates);
+    EXPECT_DOUBLE_EQ(v.loss_pct, all.loss_pct);
+    EXPECT_EQ(v.rtt.p50, all.rtt.p50);
+    EXPECT_EQ(v.rtt.p95, all.rtt.p95);
+    EXPECT_EQ(v.process.p95, all.process.p95);
+    if (later == 0) {  // the totals' path: only the verdict's figures
+      EXPECT_FALSE(v.rtt.p99.has_value());
+      EXPECT_FALSE(v.rtt.avg.has_value());
+      EXPECT_TRUE(all.rtt.avg.has_value());
+    }
+  }
+  EXPECT_GT(fill_at(w, at_ms(t + 5)).lost, 0U);
+  EXPECT_EQ(fill_at(w, at_ms(t + 20005)).received, 0U);
 }
 
 }  // namespace
