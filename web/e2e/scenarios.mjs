@@ -17,6 +17,13 @@ const isLive = (page) => page.evaluate(() => window.netstabDashboard.chart.live)
 const near = (actual, expected, tolerance, what) =>
   assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} is not within ${tolerance} of ${expected}`);
 
+// In the page: whether the agent's state is known, what it says, and what the START/STOP button shows.
+function drawnRunning(id) {
+  const a = window.netstabDashboard.store().agent(id);
+  return { has: Boolean(a?.state), running: a?.state?.running ?? null,
+    drawn: document.querySelector('#start').classList.contains('stop') };
+}
+
 export async function runDashboardScenarios(t, { startAgent, agent, screenshot, engine = 'chromium' }) {
   const { broker, proc, browser, page } = await openDashboard(t, { startAgent, agent, engine });
 
@@ -25,6 +32,9 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     await waitFor(`agent ${agent} selected`, async () => (await page.value('#agent')) === agent);
     await waitFor('agent online', async () => (await page.text('#agent-avail')) === 'online');
     await waitFor('START/STOP enabled', async () => page.enabled('#start'));
+    // The next steps read the button's label: wait until it shows the agent's state, not the page's default.
+    const drawn = (d) => d.has && d.drawn === d.running;
+    await waitFor('the agent\'s state drawn', async () => drawn(await page.evaluate(drawnRunning, agent)));
   });
 
   await t.test('START makes RTT numbers and chart points appear', async () => {
@@ -152,6 +162,35 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     assert.equal(await page.attr('#chart', 'data-points'), points);
     assert.equal((await page.text('#h-age')).split('·')[0], seq);
     assert.equal(await page.text('#h-rtt'), rtt);
+  });
+
+  await t.test('a click does what the button shows while a newer state waits for the next frame', async () => {
+    assert.equal(await page.text('#start'), 'START');
+    // Frames are held, so the state the agent publishes after another client's start is in the page's model but
+    // not on the button; a click on START must then send start, not stop.
+    await page.evaluate(() => {
+      window.heldFrames = [];
+      window.realFrame = window.requestAnimationFrame;
+      window.requestAnimationFrame = (cb) => window.heldFrames.push(cb);
+    });
+    try {
+      const c = await mqttClient(broker.mqttUrl);
+      await publish(c, `netstab/${agent}/cmd`, { id: 'other-client', cmd: 'start' }, false);
+      c.end(true);
+      await waitFor('the newer state in the model', () => page.evaluate(drawnRunning, agent).then((d) => d.running === true));
+      assert.equal(await page.text('#start'), 'START', 'frames are held: the label is the old one');
+      await page.click('#start');
+      await waitFor('the reply', async () => !/pending/.test(await page.attr('#reply', 'class')), 10000);
+      assert.equal(await page.text('#reply'), 'start: ok');
+    } finally {
+      await page.evaluate(() => {
+        window.requestAnimationFrame = window.realFrame;
+        for (const cb of window.heldFrames.splice(0)) cb(performance.now());
+      });
+    }
+    await waitFor('button turns into STOP', async () => (await page.text('#start')) === 'STOP', 10000);
+    await page.click('#start');
+    await waitFor('button back to START', async () => (await page.text('#start')) === 'START', 10000);
   });
 
   await t.test('an invalid target shows the error reply next to the box', async () => {

@@ -159,10 +159,12 @@ function showReply(text, cls) {
   r.className = `reply ${cls}`;
 }
 
+// The button does what it shows. A state message can arrive between the last frame and the click: deciding by
+// the store's newer state would make a click on START send stop.
 function onStartStop(e) {
   e.preventDefault();
+  if ($('start').classList.contains('stop')) return send('stop');
   const agent = store.agent(agentId);
-  if (agent?.state?.running) return send('stop');
   const wanted = $('target').value.trim();
   const current = agent?.state?.targets.map((t) => t.target) ?? [];
   if (wanted && !(current.length === 1 && current[0] === wanted)) {
