@@ -173,16 +173,22 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
       window.realFrame = window.requestAnimationFrame;
       window.requestAnimationFrame = (cb) => window.heldFrames.push(cb);
     });
+    // The commands on the agent's topic show what the page sent.
+    const c = await mqttClient(broker.mqttUrl);
+    const commands = [];
+    c.on('message', (_topic, payload) => commands.push(JSON.parse(payload.toString())));
     try {
-      const c = await mqttClient(broker.mqttUrl);
+      await new Promise((res, rej) => c.subscribe(`netstab/${agent}/cmd`, { qos: 1 }, (e) => (e ? rej(e) : res())));
       await publish(c, `netstab/${agent}/cmd`, { id: 'other-client', cmd: 'start' }, false);
-      c.end(true);
       await waitFor('the newer state in the model', () => page.evaluate(drawnRunning, agent).then((d) => d.running === true));
       assert.equal(await page.text('#start'), 'START', 'frames are held: the label is the old one');
       await page.click('#start');
-      await waitFor('the reply', async () => !/pending/.test(await page.attr('#reply', 'class')), 10000);
-      assert.equal(await page.text('#reply'), 'start: ok');
+      const control = (m) => m.id !== 'other-client' && ['start', 'stop', 'set_target'].includes(m.cmd);
+      const sent = await waitFor('the page\'s command', () => commands.find(control) ?? null);
+      assert.match(sent.cmd, /^(start|set_target)$/, `a click on START sent ${JSON.stringify(sent)}`);
+      await waitFor('the start\'s reply', async () => (await page.text('#reply')) === 'start: ok', 10000);
     } finally {
+      c.end(true);
       await page.evaluate(() => {
         window.requestAnimationFrame = window.realFrame;
         for (const cb of window.heldFrames.splice(0)) cb(performance.now());
