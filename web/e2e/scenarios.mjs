@@ -168,16 +168,16 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     assert.equal(await page.text('#start'), 'START');
     // Frames are held, so the state the agent publishes after another client's start is in the page's model but
     // not on the button; a click on START must then send start, not stop.
-    await page.evaluate(() => {
-      window.heldFrames = [];
-      window.realFrame = window.requestAnimationFrame;
-      window.requestAnimationFrame = (cb) => window.heldFrames.push(cb);
-    });
     // The commands on the agent's topic show what the page sent.
     const c = await mqttClient(broker.mqttUrl);
     const commands = [];
     c.on('message', (_topic, payload) => commands.push(JSON.parse(payload.toString())));
     try {
+      await page.evaluate(() => {
+        window.heldFrames = [];
+        window.realFrame = window.requestAnimationFrame;
+        window.requestAnimationFrame = (cb) => window.heldFrames.push(cb);
+      });
       await new Promise((res, rej) => c.subscribe(`netstab/${agent}/cmd`, { qos: 1 }, (e) => (e ? rej(e) : res())));
       await publish(c, `netstab/${agent}/cmd`, { id: 'other-client', cmd: 'start' }, false);
       await waitFor('the newer state in the model', () => page.evaluate(drawnRunning, agent).then((d) => d.running === true));
@@ -190,8 +190,8 @@ export async function runDashboardScenarios(t, { startAgent, agent, screenshot, 
     } finally {
       c.end(true);
       await page.evaluate(() => {
-        window.requestAnimationFrame = window.realFrame;
-        for (const cb of window.heldFrames.splice(0)) cb(performance.now());
+        if (window.realFrame) window.requestAnimationFrame = window.realFrame;
+        for (const cb of (window.heldFrames ?? []).splice(0)) cb(performance.now());
       });
     }
     await waitFor('button turns into STOP', async () => (await page.text('#start')) === 'STOP', 10000);
