@@ -75,6 +75,13 @@ void basic_sparse_histogram<B>::clear_channels(unsigned first, unsigned last) {
 }
 
 template <unsigned B>
+std::vector<std::uint32_t>::iterator basic_sparse_histogram<B>::grow(std::vector<std::uint32_t>::iterator at) {
+  const auto offset = at - entries_.begin();
+  entries_.reserve(entries_.size() + entries_.size() / 4 + 4);
+  return entries_.begin() + offset;
+}
+
+template <unsigned B>
 void basic_sparse_histogram<B>::add(unsigned channel, std::uint16_t bin, std::uint64_t n) {
   using P = packing<B>;
   if (n == 0) {
@@ -94,6 +101,9 @@ void basic_sparse_histogram<B>::add(unsigned channel, std::uint16_t bin, std::ui
   }
   while (n > 0) {
     const auto take = static_cast<std::uint32_t>(std::min<std::uint64_t>(P::count_mask, n));
+    if (entries_.size() == entries_.capacity()) {
+      it = grow(it);
+    }
     it = entries_.insert(it, P::make_entry(key, take));
     ++it;
     n -= take;

@@ -85,6 +85,10 @@ class basic_sparse_histogram {
   std::size_t heap_bytes() const { return entries_.capacity() * sizeof(std::uint32_t); }
 
  private:
+  // Makes room for one more entry by a quarter of the size (plus four) instead of the vector's doubling: a
+  // window holds a few hundred entries at most, and the unused half of a doubled buffer would be a third of
+  // the memory of every target's statistics. Returns `at` in the grown buffer.
+  std::vector<std::uint32_t>::iterator grow(std::vector<std::uint32_t>::iterator at);
   // First entry of channel; channel == channels gives end().
   std::vector<std::uint32_t>::const_iterator channel_begin(unsigned channel) const;
 

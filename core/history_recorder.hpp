@@ -3,9 +3,11 @@
 // and target changes, gathered into a batch that the loop hands to the history writer (a thread of its own).
 //
 // Cost: on_sent and on_sample are O(1) (a slot index, a few counters, one histogram insert into a vector that
-// stops growing once it holds the target's spread of latencies). A finished minute is copied into the pending
-// batch once per target and minute; raw samples are appended to the batch (amortised vector growth, and target
-// names up to 15 bytes fit the string's inline buffer). Nothing here does I/O.
+// stops growing once it holds the minute's spread of latencies). A finished minute is moved into the pending
+// batch once per target and minute, its histogram with it (the next minute's histogram grows again: a few
+// allocations a minute, where a copy would hold every target's histogram twice until the writer is done); raw samples
+// are appended to the batch (amortised vector growth, and target names up to 15 bytes fit the string's inline buffer).
+// Nothing here does I/O.
 //
 // Raw samples are kept for the first raw_max_targets targets added (a slot freed by a removed raw target goes
 // to the next target added).

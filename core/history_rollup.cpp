@@ -108,14 +108,14 @@ bool minute_accumulator::move_to(std::int64_t minute, rollup& done) {
 }
 
 void minute_accumulator::finish(rollup& done) {
-  // Copy-assign so both sides keep their capacity; then reset the open minute in place.
-  done = cur_;
-  cur_.sent = cur_.received = cur_.lost = cur_.late = cur_.duplicates = 0;
-  cur_.rtt_n = cur_.rtt_sum_us = cur_.process_n = cur_.process_sum_us = cur_.ipdv_n = cur_.ipdv_sum_us = 0;
-  cur_.rtt_min_us = cur_.rtt_max_us = 0;
-  cur_.latency.clear();
-  cur_.worst = health::ok;
-  cur_.verdict.clear();
+  // The minute's histogram changes hands instead of being copied, and done's buffer (emptied) becomes the next
+  // minute's. A caller that keeps `done` thus swaps two buffers that both keep their capacity; the recorder hands
+  // `done` on to the writer's batch, so its buffer leaves with the row and the next minute's grows again.
+  sparse_histogram spare = std::move(done.latency);
+  spare.clear();
+  done = std::move(cur_);
+  cur_ = rollup{};
+  cur_.latency = std::move(spare);
   open_ = false;
 }
 

@@ -68,9 +68,11 @@ std::int64_t minute_of(wall_time t);
 
 // One target's open minute. Each call that moves to another minute (a later one, or an earlier one after the
 // system clock was stepped back) first finishes the open minute into `done` and returns true; the writer
-// merges a finished minute into a row the store already holds for the same minute. No call allocates once the
-// histogram has grown to the spread of the target's latencies; passing the same `done` each time keeps its
-// capacity too.
+// merges a finished minute into a row the store already holds for the same minute. Finishing moves the minute's
+// histogram into `done` and gives done's buffer to the next minute: a caller that passes the same `done` each
+// time allocates nothing once both buffers have grown to the spread of the target's latencies, and a caller that
+// hands `done` on (the recorder, to the writer's batch) hands the buffer with it, so the next minute's grows
+// again instead of a copy being held beside it.
 class minute_accumulator {
  public:
   bool on_sent(wall_time t, rollup& done);

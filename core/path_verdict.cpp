@@ -1,6 +1,7 @@
 #include "core/path_verdict.hpp"
 
 #include <algorithm>
+#include <utility>
 
 namespace netstab::core {
 
@@ -66,7 +67,10 @@ hop_row row_of(unsigned ttl, const std::optional<ip_address>& address, segment w
 }  // namespace
 
 target_verdict::target_verdict(const target_verdict_config& cfg)
-    : cfg_(cfg), tracker_(cfg.tracker), baseline_(cfg.baseline_period) {}
+    : target_verdict(std::make_shared<const target_verdict_config>(cfg)) {}
+
+target_verdict::target_verdict(std::shared_ptr<const target_verdict_config> cfg)
+    : cfg_(std::move(cfg)), tracker_(cfg_->tracker), baseline_(cfg_->baseline_period) {}
 
 std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mono_time now, wall_time wall,
                                                      nanos interval, std::vector<hop_row>* rows, verdict* judged) {
@@ -74,7 +78,7 @@ std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mo
   const stats_snapshot& st = *in.stats;
   const bool traced = in.path != nullptr && in.path->traced;
   path_segments segs;
-  if (traced) segs = classify_path(in.path->path.hops, in.target, in.gateway, cfg_.segments);
+  if (traced) segs = classify_path(in.path->path.hops, in.target, in.gateway, cfg_->segments);
   const std::vector<hop_view> views = traced ? view_hops(in, segs, now) : std::vector<hop_view>{};
 
   target_reading t;
@@ -93,13 +97,13 @@ std::optional<fault_change> target_verdict::evaluate(const verdict_input& in, mo
   readings.reserve(views.size());
   for (const hop_view& v : views) readings.push_back(reading_of(v, now));
 
-  verdict judgement = judge(std::move(readings), t, cfg_.judge);
+  verdict judgement = judge(std::move(readings), t, cfg_->judge);
   auto change = tracker_.evaluate(judgement, now, wall);
 
   // Baselines learn from this window after it was judged against the earlier ones.
-  if (trusted(st, cfg_.judge.min_samples)) baseline_.feed(now, *st.rtt.p50);
+  if (trusted(st, cfg_->judge.min_samples)) baseline_.feed(now, *st.rtt.p50);
   for (const hop_view& v : views) {
-    if (v.hop != nullptr && trusted(v.stats, cfg_.judge.min_samples)) v.hop->baseline.feed(now, *v.stats.rtt.p50);
+    if (v.hop != nullptr && trusted(v.stats, cfg_->judge.min_samples)) v.hop->baseline.feed(now, *v.stats.rtt.p50);
   }
   if (rows != nullptr) {
     rows->clear();

@@ -15,6 +15,7 @@
 //
 // Not thread-safe; one owner (the loop thread). Time is passed in.
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <vector>
 
@@ -58,7 +59,10 @@ struct verdict_input {
 
 class target_verdict {
  public:
+  // With a copy of its own, or sharing one: every target of a prober has the same configuration, and thousands
+  // of targets need not hold thousands of copies.
   explicit target_verdict(const target_verdict_config& cfg);
+  explicit target_verdict(std::shared_ptr<const target_verdict_config> cfg);
 
   // Whether an evaluation is due at now (period: max(interval, 1 s)).
   bool due(mono_time now) const { return now >= next_; }
@@ -74,7 +78,7 @@ class target_verdict {
   const fault& worst() const { return tracker_.worst(); }
 
  private:
-  target_verdict_config cfg_;
+  std::shared_ptr<const target_verdict_config> cfg_;  // never null
   fault_tracker tracker_;
   baseline_tracker baseline_;
   mono_time next_{};

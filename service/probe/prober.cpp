@@ -32,6 +32,7 @@ prober::prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, prob
     : loop_(loop),
       clock_(clk),
       opt_(std::move(opt)),
+      verdict_cfg_(std::make_shared<const core::target_verdict_config>(opt_.path.verdict)),
       sink_(sink),
       timer_(loop),
       resolver_(loop),
@@ -118,7 +119,7 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
                                           : std::string("off (path.enabled = false)"))};
   }
   // check_target accepted both address conversions below; an interface may still vanish meanwhile.
-  auto t = std::make_unique<target>(spec, opt_.monitor, opt_.path.verdict);
+  auto t = std::make_unique<target>(spec, opt_.monitor, verdict_cfg_);
   if (spec.literal) {
     t->addr = *to_sockaddr(*spec.literal);
     t->fam = spec.literal->is_v4() ? icmp::family::v4 : icmp::family::v6;

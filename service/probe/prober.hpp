@@ -230,6 +230,7 @@ class prober {
   uv_loop_t* loop_;
   const core::clock& clock_;
   prober_options opt_;
+  std::shared_ptr<const core::target_verdict_config> verdict_cfg_;  // opt_.path.verdict, shared by every target
   probe_sink& sink_;
   std::uint64_t cookie_;
   bool running_ = false;

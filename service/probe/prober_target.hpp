@@ -4,8 +4,10 @@
 #include <sys/socket.h>
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/path_verdict.hpp"
@@ -17,8 +19,9 @@
 namespace netstab::service {
 
 struct prober::target final : target_view {
-  target(const core::target_spec& s, const core::monitor_config& mc, const core::target_verdict_config& vc)
-      : spec_(s), seqs(2), monitor_(mc), verdict(vc) {}
+  target(const core::target_spec& s, const core::monitor_config& mc,
+         std::shared_ptr<const core::target_verdict_config> vc)
+      : spec_(s), seqs(2), monitor_(mc), verdict(std::move(vc)) {}
   const core::target_spec& spec() const override { return spec_; }
   const std::string& address() const override { return address_text_; }
   const core::target_monitor& monitor() const override { return monitor_; }

@@ -193,6 +193,19 @@ TEST(Histogram, ClearKeepsCapacity) {
   EXPECT_FALSE(h.percentile(0, 50));
 }
 
+TEST(Histogram, GrowsByAQuarterInsteadOfDoubling) {
+  // 129 distinct bins: a doubling vector would hold room for 256 entries, a quarter's growth at most 129 * 1.25
+  // plus the four added at each step. Each size on the way is checked, so a growth that overshoots once fails.
+  sparse_histogram h;
+  for (std::uint16_t bin = 0; bin < 129; ++bin) {
+    h.add(0, bin);
+    const std::size_t entries = h.entries();
+    EXPECT_LE(h.heap_bytes(), (entries + entries / 4 + 4) * sizeof(std::uint32_t)) << "at " << entries;
+  }
+  EXPECT_EQ(h.entries(), 129U);
+  EXPECT_EQ(h.count(0), 129U);
+}
+
 TEST(Histogram, PercentilesOfASpreadAreWithinOnePointSixPercent) {
   // Deterministic spread 1 ms .. 500 ms; compare with the exact nearest rank.
   std::vector<std::uint32_t> values;

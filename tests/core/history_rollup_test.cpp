@@ -192,6 +192,26 @@ TEST(MinuteAccumulator, SteadyStateDoesNotAllocate) {
   EXPECT_EQ(allocations.load(), before);
 }
 
+TEST(MinuteAccumulator, FinishingMovesTheHistogramInsteadOfCopyingIt) {
+  // The recorder hands each finished minute to the writer's batch; a copy would hold every target's histogram
+  // twice until the writer is done with it.
+  ASSERT_TRUE(counter_sees_allocations());
+  minute_accumulator acc;
+  rollup scratch;
+  for (int i = 0; i < 60; ++i) {
+    const wall_time at = t0 + seconds(i);
+    (void)acc.on_sent(at, scratch);
+    (void)acc.on_sample(reply(at, 20.0 + i * 0.5, 30.0 + i * 0.5), health::ok, scratch);
+  }
+  rollup done;  // a fresh row, as the recorder's is after it moved the last one on
+  const std::uint64_t before = allocations.load();
+  ASSERT_TRUE(acc.close(done));
+  EXPECT_EQ(allocations.load(), before);
+  EXPECT_EQ(done.latency.count(rollup_rtt), 60U);
+  EXPECT_EQ(done.latency.count(rollup_process), 60U);
+  EXPECT_EQ(done.received, 60U);
+}
+
 TEST(Rollup, SummaryGivesPercentilesMeansJitterAndMos) {
   minute_accumulator acc;
   rollup done;
