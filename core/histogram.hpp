@@ -86,8 +86,8 @@ class basic_sparse_histogram {
 
  private:
   // Makes room for one more entry by a quarter of the size (plus four) instead of the vector's doubling: a
-  // window holds a few hundred entries at most, and the unused half of a doubled buffer would be a third of
-  // the memory of every target's statistics. Returns `at` in the grown buffer.
+  // doubled buffer can leave half of itself unused, and every target holds several histograms of a hundred or
+  // so entries. Returns `at` in the grown buffer.
   std::vector<std::uint32_t>::iterator grow(std::vector<std::uint32_t>::iterator at);
   // First entry of channel; channel == channels gives end().
   std::vector<std::uint32_t>::const_iterator channel_begin(unsigned channel) const;
