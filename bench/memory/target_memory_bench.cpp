@@ -10,10 +10,11 @@
 // log-normal 300 us (sigma 1.0): a model with a spread of a few hundred microseconds, not a measurement.
 #include <malloc.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <memory>
 #include <random>
 #include <string>
@@ -67,8 +68,8 @@ struct target {
   core::minute_accumulator minute;
 };
 
-// One second of 1 Hz probing of every target; finished minutes go to `done` (the writer's batch) and are
-// dropped once all targets have moved on, as the writer does after its transaction.
+// One second of 1 Hz probing of every target; finished minutes go to `done` (the writer's batch), which run()
+// empties at the end of that second, as the writer frees a batch after its transaction.
 void feed_second(std::vector<std::unique_ptr<target>>& targets, int second, std::mt19937& rng,
                  std::vector<core::rollup>& done) {
   std::lognormal_distribution<double> rtt_us(std::log(60.0), 0.5);
