@@ -129,6 +129,7 @@ icmp_socket::icmp_socket(uv_loop_t* loop, icmp_descriptor d, int epfd, bool tx)
   msgs_.resize(batch);
   iovs_.resize(batch);
   addrs_.resize(batch);
+  inputs_.resize(batch);
 }
 
 icmp_socket::~icmp_socket() { close(); }
@@ -145,9 +146,10 @@ icmp_descriptor icmp_socket::release() {
   return icmp_descriptor(std::exchange(fd_, -1), family_, kind_, asked_receive_buffer_);
 }
 
-core::result<void> icmp_socket::start(handler on_input, batch_handler on_batch_end) {
+core::result<void> icmp_socket::start(handler on_input, batch_handler on_batch_end, handler on_peek) {
   on_input_ = std::move(on_input);
   on_batch_end_ = std::move(on_batch_end);
+  on_peek_ = std::move(on_peek);
   return poll_->start(UV_READABLE, [this](int status, int) {
     if (status < 0) return;  // the epoll descriptor itself cannot fail this way; ignore defensively
     on_ready();
@@ -198,16 +200,21 @@ bool icmp_socket::drain(bool errqueue) {
     }
     return false;
   }
+  std::size_t ours = 0;
   for (std::size_t idx = 0; idx < static_cast<std::size_t>(n); ++idx) {
     std::span<const std::byte> data(buffers_.data() + idx * buffer_size,
                                     std::min<std::size_t>(msgs_[idx].msg_len, buffer_size));
-    icmp_input in;
+    icmp_input& in = inputs_[ours];
+    in = icmp_input{};
     in.from = addrs_[idx];
     const sock_extended_err* ee = read_control(msgs_[idx].msg_hdr, in);
     ++drained_;
-    const bool ours = errqueue ? from_error_queue(data, ee, in) : from_normal_queue(data, in);
-    if (ours) on_input_(in);
+    if (errqueue ? from_error_queue(data, ee, in) : from_normal_queue(data, in)) ++ours;
   }
+  if (on_peek_) {
+    for (std::size_t i = 0; i < ours; ++i) on_peek_(inputs_[i]);
+  }
+  for (std::size_t i = 0; i < ours; ++i) on_input_(inputs_[i]);
   return static_cast<std::size_t>(n) == batch;
 }
 

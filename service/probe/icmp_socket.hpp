@@ -74,8 +74,10 @@ class icmp_socket {
   icmp_socket(const icmp_socket&) = delete;
   icmp_socket& operator=(const icmp_socket&) = delete;
 
-  // Starts watching; handler runs for every reply, error and timestamp.
-  core::result<void> start(handler on_input, batch_handler on_batch_end);
+  // Starts watching; handler runs for every reply, error and timestamp. on_peek, when set, sees every item of a
+  // received batch before on_input sees the first of them, so that the owner can start fetching the state the
+  // items will touch (their targets) while it handles the ones before.
+  core::result<void> start(handler on_input, batch_handler on_batch_end, handler on_peek = {});
   // Stops watching and closes the descriptors (the poll handle is closed through libuv).
   void close();
   // Stops watching and gives the socket back, unattached (a raw one blocks every ICMP type again), so that it
@@ -122,6 +124,7 @@ class icmp_socket {
   std::unique_ptr<poll> poll_;
   handler on_input_;
   batch_handler on_batch_end_;
+  handler on_peek_;
   std::uint64_t drained_ = 0;
   int asked_receive_buffer_ = 0;
   int receive_buffer_ = -1;
@@ -135,6 +138,7 @@ class icmp_socket {
   std::vector<mmsghdr> msgs_;
   std::vector<iovec> iovs_;
   std::vector<sockaddr_storage> addrs_;
+  std::vector<icmp_input> inputs_;  // a batch's items that are ours, decoded before any is handed on
 
   // sendmmsg storage, grown to the largest burst and reused.
   static constexpr std::size_t max_burst = 1024;  // UIO_MAXIOV: the most one sendmmsg call takes

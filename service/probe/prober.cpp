@@ -18,15 +18,6 @@ namespace icmp = core::icmp;
 using core::mono_time;
 using core::nanos;
 
-namespace {
-
-// The token's layout is in prober.hpp: slot (low bits), generation, path bit.
-constexpr std::uint32_t slot_bits = 20;
-constexpr std::uint32_t slot_mask = (1U << slot_bits) - 1;
-constexpr std::uint32_t generation_mask = 0x7ffU;
-
-}  // namespace
-
 prober::prober(uv_loop_t* loop, const core::clock& clk, prober_options opt, probe_sink& sink,
                icmp_descriptors preopened)
     : loop_(loop),
@@ -364,8 +355,10 @@ void prober::on_timer() {
   ++counters_.wakeups;
   // The loop's time for this wake-up, read once: every due event is judged against it.
   const mono_time now = clock_.now();
-  while (auto id = sched_.pop_due(horizon(now))) {
-    if (*id < slots_.size() && slots_[*id]) service(*slots_[*id], now);
+  while (take_due(now)) {
+    for (const std::uint32_t id : due_) {
+      if (id < slots_.size() && slots_[id]) service(*slots_[id], now);
+    }
   }
   flush_sends();
   if (opt_.count != 0) check_finished();

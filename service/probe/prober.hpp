@@ -99,6 +99,9 @@ class probe_sink {
   virtual void on_target_event(const target_view& t, core::target_event what, std::string_view detail) = 0;
   // --count mode: every target sent its probes and resolved them.
   virtual void on_finished() {}
+  // A send or a sample of the target in this slot follows soon: the sink may start fetching its state for it. It
+  // gets the slot rather than the target, whose own state may not have arrived yet either. Changes nothing.
+  virtual void prefetch(std::uint32_t /*slot*/) const {}
   // A change of a reported verdict: a target's (t set) or the agent's (t null).
   virtual void on_fault_change(const target_view* /*t*/, const core::fault_change& /*c*/) {}
   // The target's path changed (a different known address at a TTL, or a different length). Path monitoring
@@ -181,6 +184,8 @@ class prober {
   // at `now` handles due events: now plus the slack, or with a grid the start of now's step plus the slack.
   bool gridded() const;
   core::mono_time horizon(core::mono_time now) const;
+  // Takes the targets due by horizon(now) off the schedule into due_ (see the definition); false when none is.
+  bool take_due(core::mono_time now);
   void service(target& t, core::mono_time now);
   void reschedule(target& t);
   // Sends (prober_send.cpp): service() queues a due probe, on_timer() sends the queue at its end.
@@ -188,6 +193,7 @@ class prober {
   void flush_sends();
   void prepare_burst(core::mono_time sent_at, core::wall_time user_tx);
   std::size_t encode_probe(const target& t, std::uint32_t seq, std::uint16_t id, std::span<std::byte> out) const;
+  void prefetch_target(const icmp_input& in) const;
   void on_input(const icmp_input& in);
   void on_reply(target& t, const icmp_input& in);
   void on_error(target& t, const icmp_input& in);
@@ -268,6 +274,7 @@ class prober {
     std::optional<core::probe_record> evicted;
     std::string error;  // why the probe could not be sent
   };
+  std::vector<std::uint32_t> due_;  // the targets on_timer() services in one round, reused
   std::vector<std::uint32_t> due_sends_;
   std::vector<burst_entry> burst_;
   std::vector<std::byte> burst_bytes_;

@@ -82,7 +82,9 @@ core::result<icmp_socket*> prober::socket_for(icmp::family f) {
       keep ? "attached the pre-opened" : "opened", v4 ? "ICMP" : "ICMPv6",
       s->kind() == socket_kind::raw ? "raw" : "datagram", s->identifier(), s->receive_buffer(),
       s->asked_receive_buffer());
-  if (auto r = s->start([this](const icmp_input& in) { on_input(in); }, [this] { rearm(); }); !r) {
+  if (auto r = s->start([this](const icmp_input& in) { on_input(in); }, [this] { rearm(); },
+                        [this](const icmp_input& in) { prefetch_target(in); });
+      !r) {
     s.reset();
     return core::error{r.message()};
   }
@@ -139,6 +141,18 @@ core::sample prober::make_sample(const target& t, std::uint32_t seq, core::probe
   s.wall = wall;
   s.size = t.spec_.probe.size;
   return s;
+}
+
+// Starts fetching the state on_input() reads first for an item that names one of our targets. It only computes
+// addresses from the slot table: an item whose slot is empty, reused or someone else's is judged by on_input().
+void prober::prefetch_target(const icmp_input& in) const {
+  if (!in.pkt.has_netstab_payload || in.pkt.cookie != cookie_) return;
+  const std::uint32_t slot = in.pkt.token & slot_mask;
+  if (slot >= slots_.size() || !slots_[slot]) return;
+  const target& t = *slots_[slot];
+  __builtin_prefetch(&t.token);
+  __builtin_prefetch(&t.seqs);
+  sink_.prefetch(slot);
 }
 
 void prober::on_input(const icmp_input& in) {

@@ -1,6 +1,6 @@
 // The prober's sends and the grid they fall on: the probes that fall due in one wake-up are sent together at its
-// end, one sendmmsg per socket, instead of one sendmsg each; wake-ups fall on the send grid. Path probes are paced
-// one by one (prober_path.cpp).
+// end, one sendmmsg per socket, instead of one sendmsg each; wake-ups fall on the send grid, and a wake-up takes
+// its due targets off the schedule together (take_due). Path probes are paced one by one (prober_path.cpp).
 #include "service/probe/prober.hpp"
 #include "service/probe/prober_target.hpp"
 
@@ -49,6 +49,25 @@ mono_time prober::horizon(mono_time now) const {
   if (!gridded()) return now + opt_.slack;
   const auto grid = opt_.send_grid.count();
   return mono_time{(now + opt_.slack).count() / grid * grid} + opt_.slack;
+}
+
+// The targets due by the horizon leave the schedule together, and the parts of their state that service() reads
+// first are fetched before any is serviced. At thousands of targets a target's state has left the cache by the
+// time it is due again; fetched one at a time, each waits for memory in turn, fetched together the waits overlap.
+// A target that service() puts back within the horizon is taken in the next call.
+bool prober::take_due(mono_time now) {
+  due_.clear();
+  const mono_time until = horizon(now);
+  while (auto id = sched_.pop_due(until)) {
+    due_.push_back(*id);
+    if (*id < slots_.size() && slots_[*id]) {
+      const target& t = *slots_[*id];
+      __builtin_prefetch(&t.seqs);
+      __builtin_prefetch(&t.next_send);
+      sink_.prefetch(*id);
+    }
+  }
+  return !due_.empty();
 }
 
 void prober::queue_send(target& t) {

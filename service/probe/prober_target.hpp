@@ -18,6 +18,11 @@
 
 namespace netstab::service {
 
+// The token's layout is in prober.hpp: slot (low bits), generation, path bit.
+inline constexpr std::uint32_t slot_bits = 20;
+inline constexpr std::uint32_t slot_mask = (1U << slot_bits) - 1;
+inline constexpr std::uint32_t generation_mask = 0x7ffU;
+
 struct prober::target final : target_view {
   target(const core::target_spec& s, const core::monitor_config& mc,
          std::shared_ptr<const core::target_verdict_config> vc)

@@ -122,6 +122,7 @@ class target_watch_sink final : public probe_sink {
     discovery_.on_target_event(t, what);
   }
   void on_finished() override { next_.on_finished(); }
+  void prefetch(std::uint32_t slot) const override { next_.prefetch(slot); }
   void on_fault_change(const target_view* t, const core::fault_change& c) override { next_.on_fault_change(t, c); }
   void on_path_change(const target_view& t, const core::path_change& c) override { next_.on_path_change(t, c); }
 

@@ -45,6 +45,10 @@ class history_sink final : public probe_sink {
   void on_monitor_event(const target_view& t, const core::monitor_event& e) override;
   void on_target_event(const target_view& t, core::target_event what, std::string_view detail) override;
   void on_finished() override { next_.on_finished(); }
+  void prefetch(std::uint32_t slot) const override {
+    handles_.prefetch(slot);
+    next_.prefetch(slot);
+  }
   // Verdict and path changes are not part of the history (yet): they only pass through.
   void on_fault_change(const target_view* t, const core::fault_change& c) override;
   void on_path_change(const target_view& t, const core::path_change& c) override { next_.on_path_change(t, c); }

@@ -41,6 +41,7 @@ class mqtt_sink final : public probe_sink {
   void on_target_event(const target_view& t, core::target_event what, std::string_view detail) override;
   void on_fault_change(const target_view* t, const core::fault_change& c) override;
   void on_path_change(const target_view& t, const core::path_change& c) override;
+  void prefetch(std::uint32_t slot) const override { cache_.prefetch(slot); }
 
   // Whether a target added gets a target_added event (default on). run_service turns it off while it adds the
   // targets of the configuration: the process starts with them and the retained state message lists them, and

@@ -30,6 +30,10 @@ class per_target {
   const T* at_slot(std::uint32_t s) const {
     return s < entries_.size() && entries_[s].value ? &*entries_[s].value : nullptr;
   }
+  // Starts fetching the entry at a slot (see probe_sink::prefetch); reads nothing.
+  void prefetch(std::uint32_t s) const {
+    if (s < entries_.size()) __builtin_prefetch(entries_.data() + s);
+  }
   // Sets the target's entry, replacing what its slot held.
   T& put(const target_view& t, T value) {
     const std::uint32_t s = t.slot();

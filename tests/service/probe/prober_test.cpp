@@ -275,5 +275,55 @@ TEST(Prober, SendGridGathersTheProbesOfAStepIntoOneWakeUp) {
       << grid.seconds << " s";
 }
 
+// Records, for every send and sample the prober reports, whether the sink had been asked to fetch that target's
+// slot (probe_sink::prefetch) by then. The prober asks before each; a record of every slot asked for shows at
+// least that no target's first send or sample comes unannounced.
+class prefetch_sink final : public probe_sink {
+ public:
+  void prefetch(std::uint32_t slot) const override { fetched.insert(slot); }
+  void on_sent(const target_view& t, core::mono_time, core::wall_time) override {
+    ++sends;
+    if (fetched.count(t.slot()) == 0) ++unannounced;
+  }
+  void on_sample(const target_view& t, const core::sample& s) override {
+    if (fetched.count(t.slot()) == 0) ++unannounced;
+    if (s.status == core::probe_status::ok) ++ok;
+    if (ok >= wanted && on_enough) on_enough();
+  }
+  void on_monitor_event(const target_view&, const core::monitor_event&) override {}
+  void on_target_event(const target_view&, core::target_event, std::string_view) override {}
+
+  mutable std::set<std::uint32_t> fetched;
+  int sends = 0;
+  int ok = 0;
+  int unannounced = 0;
+  int wanted = 0;
+  std::function<void()> on_enough;
+};
+
+TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
+  NETSTAB_REQUIRE_ROOT();
+  loop lp;
+  system_clock clk;
+  prefetch_sink sink;
+  auto pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink);
+  for (const char* host : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) {
+    ASSERT_EQ(pr->add_target(target(host, std::chrono::milliseconds(10))).message(), "");
+  }
+  ASSERT_EQ(pr->start().message(), "");
+  sink.wanted = 30;
+  timer guard(lp.get());
+  guard.start(static_cast<std::uint64_t>(std::chrono::milliseconds(test::patience).count()), [&] { lp.stop(); });
+  sink.on_enough = [&] { lp.stop(); };
+  lp.run();
+  guard.close();
+  EXPECT_GE(sink.ok, 30);
+  EXPECT_GE(sink.sends, 30);
+  EXPECT_EQ(sink.unannounced, 0) << "sends and samples whose target's slot the sink was not asked to fetch first";
+  pr->close();
+  pr.reset();
+  EXPECT_EQ(lp.close(), 0);
+}
+
 }  // namespace
 }  // namespace netstab::service
