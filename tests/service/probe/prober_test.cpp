@@ -67,7 +67,8 @@ core::target_spec target(const std::string& host, std::chrono::milliseconds inte
 }
 
 // Runs the loop until the sink has seen `more` further replies, or the tests' patience has run out.
-void run_until_replies(loop& lp, counting_sink& sink, int more) {
+template <typename Sink>
+void run_until_replies(loop& lp, Sink& sink, int more) {
   sink.wanted = sink.ok + more;
   timer guard(lp.get());
   guard.start(static_cast<std::uint64_t>(std::chrono::milliseconds(test::patience).count()), [&] { lp.stop(); });
@@ -311,12 +312,7 @@ TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
     ASSERT_EQ(pr->add_target(target(host, std::chrono::milliseconds(10))).message(), "");
   }
   ASSERT_EQ(pr->start().message(), "");
-  sink.wanted = 30;
-  timer guard(lp.get());
-  guard.start(static_cast<std::uint64_t>(std::chrono::milliseconds(test::patience).count()), [&] { lp.stop(); });
-  sink.on_enough = [&] { lp.stop(); };
-  lp.run();
-  guard.close();
+  run_until_replies(lp, sink, 30);
   EXPECT_GE(sink.ok, 30);
   EXPECT_GE(sink.sends, 30);
   EXPECT_EQ(sink.unannounced, 0) << "sends and samples whose target's slot the sink was not asked to fetch first";
