@@ -80,4 +80,11 @@ nanos stagger_offset(std::uint32_t index, nanos interval) {
   return nanos{static_cast<std::int64_t>(frac * static_cast<double>(interval.count()))};
 }
 
+nanos spread_offset(std::size_t rank, std::size_t count, nanos interval) {
+  if (count == 0 || rank >= count) return nanos{0};
+  // In double: interval × rank can exceed 64 bits for long intervals and many targets.
+  const double share = static_cast<double>(rank) / static_cast<double>(count);
+  return nanos{static_cast<std::int64_t>(share * static_cast<double>(interval.count()))};
+}
+
 }  // namespace netstab::core

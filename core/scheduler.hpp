@@ -10,6 +10,7 @@
 // nothing: a prober reschedules a target after each send and each reply, and
 // most of those leave its deadline where it was (the next send).
 // Ids are small dense integers (target slots). Loop thread only.
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <vector>
@@ -56,7 +57,13 @@ class scheduler {
 
 // Offset of the first probe of the index-th target within its interval, so that
 // many targets do not send in one burst: the golden-ratio sequence spreads any
-// number of targets evenly, and adding a target never moves the others.
+// number of targets evenly, and adding a target never moves the others. For a
+// target added while the others already run.
 nanos stagger_offset(std::uint32_t index, nanos interval);
+
+// Offset of the first probe of the rank-th of count targets that start together:
+// rank / count of the interval, so they are spread evenly and come due in rank
+// order (0 for a rank out of range).
+nanos spread_offset(std::size_t rank, std::size_t count, nanos interval);
 
 }  // namespace netstab::core

@@ -151,7 +151,7 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
     if (ref.addr) {
       if (auto s = socket_for(ref.fam); !s) spdlog::error("{}", s.message());
     }
-    schedule_first_send(ref, clock_.now());
+    schedule_first_send(ref, clock_.now() + core::stagger_offset(ref.order, spec.probe.interval));
     reschedule(ref);
     rearm();
   }
@@ -209,10 +209,15 @@ core::result<void> prober::start() {
   finished_ = false;
   engine_.resume();
   refresh_gateways(true);
+  // The targets that start together are spread evenly over their intervals in slot order, so a wake-up's due
+  // targets are neighbours in memory: in every per-slot array (the prober's, the sinks') and in what was allocated
+  // for them one after another. A target added later is placed by the golden-ratio stagger and moves none of them.
   const mono_time now = clock_.now();
+  const std::size_t count = slots_.size() - free_slots_.size();  // every free slot is empty, and only those
+  std::size_t rank = 0;
   for (auto& p : slots_) {
     if (!p) continue;
-    schedule_first_send(*p, now);
+    schedule_first_send(*p, now + core::spread_offset(rank++, count, p->spec_.probe.interval));
     if (!p->literal() && !p->addr && p->resolve_id == 0) start_resolve(*p);
     reschedule(*p);
   }
@@ -222,9 +227,9 @@ core::result<void> prober::start() {
   return core::success();
 }
 
-void prober::schedule_first_send(target& t, mono_time now) {
+void prober::schedule_first_send(target& t, mono_time first) {
   t.sending = opt_.count == 0 || t.sent_ < opt_.count;
-  t.next_send = now + core::stagger_offset(t.order, t.spec_.probe.interval);
+  t.next_send = first;
 }
 
 void prober::stop() {

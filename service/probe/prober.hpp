@@ -210,7 +210,8 @@ class prober {
   static constexpr core::nanos buffer_check_period{std::chrono::seconds(5)};
 
   void start_resolve(target& t);
-  void schedule_first_send(target& t, core::mono_time now);
+  // Sets t's first send to `first` (and whether it sends at all: a count already reached stops it).
+  void schedule_first_send(target& t, core::mono_time first);
   core::result<icmp_socket*> socket_for(core::icmp::family f);
   void detach_sockets();
   void check_receive_buffers();

@@ -9,6 +9,7 @@
 using namespace std::chrono_literals;
 using netstab::core::nanos;
 using netstab::core::scheduler;
+using netstab::core::spread_offset;
 using netstab::core::stagger_offset;
 
 TEST(Scheduler, PopsInDeadlineOrder) {
@@ -92,4 +93,37 @@ TEST(Stagger, SpreadsTargetsAcrossTheInterval) {
   }
   EXPECT_LE(*std::max_element(slots.begin(), slots.end()), 20);
   EXPECT_GE(*std::min_element(slots.begin(), slots.end()), 5);
+}
+
+TEST(Spread, GivesEachRankItsShareOfTheInterval) {
+  struct row {
+    std::size_t rank;
+    std::size_t count;
+    nanos interval;
+    nanos want;
+  };
+  const std::vector<row> rows{
+      {0, 4, 100ms, 0ms},
+      {1, 4, 100ms, 25ms},
+      {3, 4, 100ms, 75ms},
+      {0, 1, 1s, 0ms},
+      {4, 4, 100ms, 0ms},  // out of range
+      {0, 0, 100ms, 0ms},  // no targets
+      {1, 3, 1s, nanos(333'333'333)},
+  };
+  for (const row& r : rows) {
+    EXPECT_EQ(spread_offset(r.rank, r.count, r.interval), r.want) << r.rank << " of " << r.count;
+  }
+}
+
+TEST(Spread, KeepsRankOrderWithinTheIntervalForLongIntervals) {
+  // A day's interval times a million ranks does not fit 64 bits of nanoseconds; the offsets must still rise.
+  const nanos day = std::chrono::hours(24);
+  nanos previous{-1};
+  for (std::size_t rank = 0; rank < 1'000'000; rank += 999) {
+    const nanos off = spread_offset(rank, 1'000'000, day);
+    ASSERT_GT(off, previous) << rank;
+    ASSERT_LT(off, day) << rank;
+    previous = off;
+  }
 }

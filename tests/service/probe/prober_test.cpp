@@ -14,6 +14,8 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>
@@ -316,6 +318,53 @@ TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
   EXPECT_GE(sink.ok, 30);
   EXPECT_GE(sink.sends, 30);
   EXPECT_EQ(sink.unannounced, 0) << "sends and samples whose target's slot the sink was not asked to fetch first";
+  pr->close();
+  pr.reset();
+  EXPECT_EQ(lp.close(), 0);
+}
+
+// Records each target's first send, slot and time, in the order the prober reports them.
+class first_send_sink final : public probe_sink {
+ public:
+  void on_sent(const target_view& t, core::mono_time at, core::wall_time) override {
+    if (seen.insert(t.slot()).second) firsts.emplace_back(t.slot(), at);
+  }
+  void on_sample(const target_view&, const core::sample& s) override {
+    if (s.status == core::probe_status::ok) ++ok;
+    if (ok >= wanted && on_enough) on_enough();
+  }
+  void on_monitor_event(const target_view&, const core::monitor_event&) override {}
+  void on_target_event(const target_view&, core::target_event, std::string_view) override {}
+
+  std::set<std::uint32_t> seen;
+  std::vector<std::pair<std::uint32_t, core::mono_time>> firsts;
+  int ok = 0;
+  int wanted = 0;
+  std::function<void()> on_enough;
+};
+
+TEST(Prober, StartsTheTargetsItHoldsInSlotOrderSpreadOverTheInterval) {
+  NETSTAB_REQUIRE_ROOT();
+  loop lp;
+  system_clock clk;
+  first_send_sink sink;
+  prober_options o;
+  o.path.enabled = false;
+  o.path.read_gateway = false;
+  auto pr = std::make_unique<prober>(lp.get(), clk, o, sink);
+  constexpr std::size_t n = 8;
+  for (std::size_t i = 1; i <= n; ++i) {
+    ASSERT_EQ(pr->add_target(target("127.0.0." + std::to_string(i), std::chrono::milliseconds(400))).message(), "");
+  }
+  ASSERT_EQ(pr->start().message(), "");
+  run_until_replies(lp, sink, 2 * static_cast<int>(n));
+  ASSERT_EQ(sink.firsts.size(), n);
+  // The golden-ratio stagger spreads them too, but sends slots 0, 5, 2, 7, 4, 1, 6, 3 in that order.
+  for (std::size_t i = 1; i < n; ++i) {
+    EXPECT_LT(sink.firsts[i - 1].first, sink.firsts[i].first) << "first send " << i << " is not in slot order";
+  }
+  // An eighth of the interval apart (350 ms from the first to the last), not in one burst.
+  EXPECT_GE(sink.firsts.back().second - sink.firsts.front().second, std::chrono::milliseconds(200));
   pr->close();
   pr.reset();
   EXPECT_EQ(lp.close(), 0);
