@@ -363,8 +363,9 @@ TEST(Prober, StartsTheTargetsItHoldsInSlotOrderSpreadOverTheInterval) {
   for (std::size_t i = 1; i < n; ++i) {
     EXPECT_LT(sink.firsts[i - 1].first, sink.firsts[i].first) << "first send " << i << " is not in slot order";
   }
-  // An eighth of the interval apart (350 ms from the first to the last), not in one burst.
-  EXPECT_GE(sink.firsts.back().second - sink.firsts.front().second, std::chrono::milliseconds(200));
+  // An eighth of the interval apart (350 ms from the first to the last), not in one burst; the bound leaves room
+  // for a first wake-up that a loaded machine delays.
+  EXPECT_GE(sink.firsts.back().second - sink.firsts.front().second, std::chrono::milliseconds(100));
   pr->close();
   pr.reset();
   EXPECT_EQ(lp.close(), 0);
