@@ -47,7 +47,9 @@ std::string socket_name(int fd) {
   return "socket:[" + std::to_string(st.st_ino) + "]";
 }
 
-class counting_sink final : public probe_sink {
+// Counts replies and calls on_enough once `wanted` have come (run_until_replies); the recording sinks below add
+// what they record to it.
+class counting_sink : public probe_sink {
  public:
   void on_sample(const target_view&, const core::sample& s) override {
     if (s.status == core::probe_status::ok) ++ok;
@@ -69,8 +71,7 @@ core::target_spec target(const std::string& host, std::chrono::milliseconds inte
 }
 
 // Runs the loop until the sink has seen `more` further replies, or the tests' patience has run out.
-template <typename Sink>
-void run_until_replies(loop& lp, Sink& sink, int more) {
+void run_until_replies(loop& lp, counting_sink& sink, int more) {
   sink.wanted = sink.ok + more;
   timer guard(lp.get());
   guard.start(static_cast<std::uint64_t>(std::chrono::milliseconds(test::patience).count()), [&] { lp.stop(); });
@@ -281,7 +282,7 @@ TEST(Prober, SendGridGathersTheProbesOfAStepIntoOneWakeUp) {
 // Records, for every send and sample the prober reports, whether the sink had been asked to fetch that target's
 // slot (probe_sink::prefetch) by then. The prober asks before each; a record of every slot asked for shows at
 // least that no target's first send or sample comes unannounced.
-class prefetch_sink final : public probe_sink {
+class prefetch_sink final : public counting_sink {
  public:
   void prefetch(std::uint32_t slot) const override { fetched.insert(slot); }
   void on_sent(const target_view& t, core::mono_time, core::wall_time) override {
@@ -290,18 +291,12 @@ class prefetch_sink final : public probe_sink {
   }
   void on_sample(const target_view& t, const core::sample& s) override {
     if (fetched.count(t.slot()) == 0) ++unannounced;
-    if (s.status == core::probe_status::ok) ++ok;
-    if (ok >= wanted && on_enough) on_enough();
+    counting_sink::on_sample(t, s);
   }
-  void on_monitor_event(const target_view&, const core::monitor_event&) override {}
-  void on_target_event(const target_view&, core::target_event, std::string_view) override {}
 
   mutable std::set<std::uint32_t> fetched;
   int sends = 0;
-  int ok = 0;
   int unannounced = 0;
-  int wanted = 0;
-  std::function<void()> on_enough;
 };
 
 TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
@@ -324,23 +319,14 @@ TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
 }
 
 // Records each target's first send, slot and time, in the order the prober reports them.
-class first_send_sink final : public probe_sink {
+class first_send_sink final : public counting_sink {
  public:
   void on_sent(const target_view& t, core::mono_time at, core::wall_time) override {
     if (seen.insert(t.slot()).second) firsts.emplace_back(t.slot(), at);
   }
-  void on_sample(const target_view&, const core::sample& s) override {
-    if (s.status == core::probe_status::ok) ++ok;
-    if (ok >= wanted && on_enough) on_enough();
-  }
-  void on_monitor_event(const target_view&, const core::monitor_event&) override {}
-  void on_target_event(const target_view&, core::target_event, std::string_view) override {}
 
   std::set<std::uint32_t> seen;
   std::vector<std::pair<std::uint32_t, core::mono_time>> firsts;
-  int ok = 0;
-  int wanted = 0;
-  std::function<void()> on_enough;
 };
 
 TEST(Prober, StartsTheTargetsItHoldsInSlotOrderSpreadOverTheInterval) {
