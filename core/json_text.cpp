@@ -222,4 +222,15 @@ std::string rfc3339(wall_time t) {
   return s;
 }
 
+void assign_fitted(std::string& to, std::string_view from, std::size_t room) {
+  if (from.size() > to.capacity() || to.capacity() - from.size() > 2 * room) {
+    std::string fitted;
+    fitted.reserve(from.size() + room);
+    fitted.assign(from);
+    to.swap(fitted);
+    return;
+  }
+  to.assign(from);
+}
+
 }  // namespace netstab::core

@@ -2,11 +2,20 @@
 
 #include <algorithm>
 
+#include "core/json_text.hpp"
 #include "core/path_payloads.hpp"
 
 namespace netstab::service {
 
 using core::nanos;
+
+namespace {
+
+// Room kept beyond a digest entry's length: its numbers' digits come and go between rebuilds, and an entry that
+// no longer fits is reallocated (core::assign_fitted).
+constexpr std::size_t digest_entry_room = 32;
+
+}  // namespace
 
 mqtt_sink::mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt)
     : bus_(bus), topics_(topics), clock_(clk), opt_(opt), digest_topic_(topics.digest()) {
@@ -94,7 +103,7 @@ void mqtt_sink::publish_stats(const target_view& t) {
     buf_.clear();
     core::append_stats_json(buf_, t.spec().host, t.address(), wall, t.monitor().snapshot(now, w), {},
                             w == 0 ? &t.fault() : nullptr);
-    if (w == 0 && digest) c.digest_entry.assign(buf_);
+    if (w == 0 && digest) core::assign_fitted(c.digest_entry, buf_, digest_entry_room);
     if (!opt_.per_target) continue;
     // Window 0 is the primary window; the others publish under .../stats/<window>.
     std::string topic = w == 0 ? topics_.stats(c.slug) : topics_.stats(c.slug, t.monitor().window_length(w));

@@ -82,7 +82,8 @@ class mqtt_sink final : public probe_sink {
     std::uint64_t rate_milli = 0;
     // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
     // rebuilt when the target's statistics are due (spread over the period, like the per-target messages), so
-    // the digest itself only joins strings.
+    // the digest itself only joins strings. Its capacity stays within a few dozen bytes of its length
+    // (core::assign_fitted): grown by doubling, the entries held up to twice their text.
     std::string digest_entry;
   };
   cache& topics_of(const target_view& t);

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cmath>
@@ -137,6 +138,27 @@ TEST(AppendJsonString, ReplacesInvalidUtf8) {
   out.clear();
   append_json_string(out, "\xed\xa0\x80");  // encoded surrogate: invalid
   EXPECT_EQ(json::parse(out).get<std::string>(), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+}
+
+// A cached entry whose length wobbles keeps its capacity within twice the room of its length, and one that still
+// fits is not reallocated.
+TEST(AssignFitted, KeepsTheCapacityWithinTwiceTheRoomOfTheLength) {
+  constexpr std::size_t room = 32;
+  std::string entry;
+  const char* buffer = nullptr;
+  struct step {
+    std::size_t length;
+    bool reallocates;
+  };
+  for (const step& st : {step{600, true}, step{605, false}, step{598, false}, step{633, true}, step{640, false},
+                         step{660, false}, step{300, true}, step{0, true}}) {
+    const std::string value(st.length, 'x');
+    assign_fitted(entry, value, room);
+    EXPECT_EQ(entry, value);
+    EXPECT_LE(entry.capacity(), std::max<std::size_t>(st.length + 2 * room, std::string().capacity())) << st.length;
+    EXPECT_EQ(entry.data() != buffer, st.reallocates) << st.length;
+    buffer = entry.data();
+  }
 }
 
 TEST(SamplePayload, HasEveryContractField) {
