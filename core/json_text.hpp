@@ -25,10 +25,11 @@ void append_int(std::string& out, std::int64_t v);
 void append_rfc3339(std::string& out, wall_time t);
 std::string rfc3339(wall_time t);
 
-// Sets `to` to `from` with its capacity at most 2 * room bytes beyond the length. A string kept for long whose
-// length wobbles by a few bytes (a cached payload) would otherwise grow to twice its length on its first growth,
-// as assign() doubles the capacity; it is reallocated, with `room` bytes to spare, only when it does not fit or
-// when it holds more than that. The digest's entries are such strings, one per target.
+// Sets `to` to `from` with its capacity at most 2 * room bytes beyond the length (or a short string's inline
+// capacity, whichever is more). A string kept for long whose length wobbles by a few bytes (a cached payload)
+// would otherwise grow to twice its length on its first growth, as assign() doubles the capacity; it is
+// reallocated, with `room` bytes to spare, only when it does not fit or when it holds more than that. The
+// digest's entries are such strings, one per target.
 void assign_fitted(std::string& to, std::string_view from, std::size_t room);
 
 }  // namespace netstab::core
