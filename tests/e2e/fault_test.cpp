@@ -59,10 +59,18 @@ void rewrite_in_place(const std::string& path, const std::string& text) {
   out << text;
 }
 
-std::vector<std::uint64_t> seqs_on(const mqtt_test_client& c, const std::string& topic) {
+// The seqs of the samples on topic among msgs (empty payloads skipped, as json_on does). Also for use inside
+// wait_until predicates.
+std::vector<std::uint64_t> seqs_in(const std::vector<received_message>& msgs, const std::string& topic) {
   std::vector<std::uint64_t> out;
-  for (const json& j : json_on(c, topic)) out.push_back(j["seq"].get<std::uint64_t>());
+  for (const auto& m : msgs) {
+    if (m.topic == topic && !m.payload.empty()) out.push_back(json::parse(m.payload)["seq"].get<std::uint64_t>());
+  }
   return out;
+}
+
+std::vector<std::uint64_t> seqs_on(const mqtt_test_client& c, const std::string& topic) {
+  return seqs_in(c.on_topic(topic), topic);
 }
 
 // The highest seq on topic among msgs, or -1. For use inside wait_until predicates.
@@ -463,14 +471,7 @@ TEST(FaultDns, ChangedAddressIsReResolvedAnnouncedAndProbed) {
   // Every probe gets its sample. One in flight at the change may come only at its timeout (its reply comes from
   // the old address, which the target no longer accepts), after the five above.
   const bool none_skipped = sub.wait_until(
-      [&](const std::vector<received_message>& msgs) {
-        std::vector<std::uint64_t> seqs;
-        for (const auto& m : msgs) {
-          if (m.topic == topic) seqs.push_back(json::parse(m.payload)["seq"].get<std::uint64_t>());
-        }
-        return missing(seqs).empty();
-      },
-      patience);
+      [&](const std::vector<received_message>& msgs) { return missing(seqs_in(msgs, topic)).empty(); }, patience);
   EXPECT_TRUE(none_skipped) << "samples skipped across the address change: " << json(missing(seqs_on(sub, topic)));
   const auto state = fresh_state(sub, base, "s");
   ASSERT_TRUE(state.has_value());
