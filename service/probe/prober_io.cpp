@@ -181,7 +181,7 @@ void prober::on_input(const icmp_input& in) {
 
 void prober::on_reply(target& t, const icmp_input& in) {
   // A reply must come from the address we probed (or it is someone else's echo of our payload).
-  if (!t.addr || !same_address(*t.addr, in.from) || in.pkt.seq16 != (in.pkt.seq32 & 0xffffU)) {
+  if (!t.answered_from(in.from, in.pkt.seq32) || in.pkt.seq16 != (in.pkt.seq32 & 0xffffU)) {
     ++counters_.foreign;
     return;
   }

@@ -40,6 +40,13 @@ struct prober::target final : target_view {
   core::target_spec spec_;
   std::string address_text_;         // the address as payloads print it; empty until resolved
   std::optional<sock_address> addr;  // where probes go; set once the address is known
+  // The address before the latest change and the first sequence sent to the new one. Probes sent before the
+  // change are answered from there, and those replies still count. Allocated only when an address changes.
+  struct earlier_address {
+    sock_address addr;
+    std::uint32_t before_seq = 0;
+  };
+  std::unique_ptr<earlier_address> moved_from;
   core::icmp::family fam = core::icmp::family::v4;
   send_options send_opt;
   std::uint32_t slot_ = 0;  // the prober's slot: index of slots_, low bits of the token
@@ -62,6 +69,13 @@ struct prober::target final : target_view {
   std::optional<core::wall_time> traced;
 
   bool literal() const { return spec_.literal.has_value(); }
+  // Whether a reply from `from` to probe `seq` comes from where that probe went: the current address, or the
+  // previous one for a probe sent before the change.
+  bool answered_from(const sockaddr_storage& from, std::uint32_t seq) const {
+    if (addr && same_address(*addr, from)) return true;
+    return moved_from && same_address(moved_from->addr, from) &&
+           static_cast<std::int32_t>(seq - moved_from->before_seq) < 0;
+  }
 };
 
 }  // namespace netstab::service
