@@ -359,6 +359,7 @@ std::vector<key_spec> build_table() {
   t.push_back(
       with_check(integer<&s::stats, &stats_settings::digest_interval>("stats", "digest_interval_ms", 0, 3'600'000),
                  check_digest_interval));
+  t.push_back(integer<&s::stats, &stats_settings::digest_part_size>("stats", "digest_part_size", 0, 1'000'000));
 
   // [status]
   t.push_back(number<&s::status, &status_settings::loss_warn_pct>("status", "loss_warn_pct", 0, 100));

@@ -45,7 +45,8 @@ struct stats_settings {
   unsigned max_publish_rate = 1000;  // with publish_interval 0: per-target messages a second in all; 0: no limit
   bool per_target = true;            // statistics on each target's own topics
   std::chrono::milliseconds digest_interval{0};  // 0: no digest; else every target's statistics in one message
-  std::size_t max_incidents = 20;                // incidents kept per target
+  std::size_t digest_part_size = 0;  // 0: the digest in one message; else at most this many targets a message
+  std::size_t max_incidents = 20;    // incidents kept per target
 
   friend bool operator==(const stats_settings&, const stats_settings&) = default;
 };

@@ -76,6 +76,8 @@ class history_recorder {
 
   explicit history_recorder(recorder_options opt) : opt_(opt) {}
 
+  // Room for n targets without growing (a vector doubled past the target count holds up to twice their slots).
+  void reserve(std::size_t n) { slots_.reserve(n); }
   handle add_target(std::string name, wall_time now);
   // Finishes the target's open minute into the batch and records the removal; the handle is invalid afterwards.
   void remove_target(handle h, wall_time now);

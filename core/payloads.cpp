@@ -180,17 +180,27 @@ nlohmann::ordered_json incident_to_json(const incident& i) {
   return j;
 }
 
-void append_digest_json(std::string& out, wall_time ts, nanos interval, std::span<const std::string* const> entries) {
-  std::size_t size = 80 + entries.size();
-  for (const std::string* e : entries) size += e->size();
-  out.reserve(out.size() + size);
+void append_digest_head(std::string& out, wall_time ts, nanos interval, std::size_t count, const digest_part* part) {
   out.append("{\"ts\":\"");
   append_rfc3339(out, ts);
   out.append("\",\"interval_ms\":");
   append_int(out, std::chrono::duration_cast<std::chrono::milliseconds>(interval).count());
+  if (part != nullptr) {
+    out.append(",\"part\":");
+    append_uint(out, part->index);
+    out.append(",\"parts\":");
+    append_uint(out, part->count);
+  }
   out.append(",\"count\":");
-  append_uint(out, entries.size());
+  append_uint(out, count);
   out.append(",\"targets\":[");
+}
+
+void append_digest_json(std::string& out, wall_time ts, nanos interval, std::span<const std::string* const> entries) {
+  std::size_t size = 120 + entries.size();
+  for (const std::string* e : entries) size += e->size();
+  out.reserve(out.size() + size);
+  append_digest_head(out, ts, interval, entries.size());
   for (std::size_t i = 0; i < entries.size(); ++i) {
     if (i > 0) out.push_back(',');
     out.append(*entries[i]);

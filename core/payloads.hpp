@@ -52,7 +52,16 @@ void append_stats_json(std::string& out, std::string_view target, std::string_vi
 // The digest: {"ts","interval_ms","count","targets":[stats,...]}, every target's latest primary-window statistics
 // (each entry exactly the .../stats payload). The entries are JSON objects built by append_stats_json earlier, so a
 // digest of 10,000 targets costs one copy of them, not 10,000 snapshots at once; they are joined with commas.
+// A digest in parts (stats.digest_part_size) adds "part" (from 0) and "parts" after interval_ms.
+struct digest_part {
+  std::size_t index = 0;
+  std::size_t count = 1;
+};
 void append_digest_json(std::string& out, wall_time ts, nanos interval, std::span<const std::string* const> entries);
+// The digest up to its first entry ('{' .. "targets":[), for a caller that builds its `count` entries in place,
+// separated by commas, and closes it with "]}" (the digest in parts).
+void append_digest_head(std::string& out, wall_time ts, nanos interval, std::size_t count,
+                        const digest_part* part = nullptr);
 
 // ---- cold payloads ----
 

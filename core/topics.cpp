@@ -45,6 +45,7 @@ std::string topic_builder::availability() const { return prefix_ + "/availabilit
 std::string topic_builder::state() const { return prefix_ + "/state"; }
 std::string topic_builder::events() const { return prefix_ + "/events"; }
 std::string topic_builder::digest() const { return prefix_ + "/digest"; }
+std::string topic_builder::digest(std::size_t part) const { return prefix_ + "/digest/" + std::to_string(part); }
 std::string topic_builder::command() const { return prefix_ + "/cmd"; }
 std::string topic_builder::command_reply() const { return prefix_ + "/cmd/reply"; }
 

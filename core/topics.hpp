@@ -6,6 +6,7 @@
 //   <base>/<agent>/availability            retained, QoS 1
 //   <base>/<agent>/state                   retained, mqtt.qos_other
 //   <base>/<agent>/digest                  retained (mqtt.retain_stats), mqtt.qos_stats
+//   <base>/<agent>/digest/<part>           the same, for a digest in parts (stats.digest_part_size)
 //   <base>/<agent>/targets/<slug>/sample   not retained, mqtt.qos_sample
 //   <base>/<agent>/targets/<slug>/stats    retained (mqtt.retain_stats), mqtt.qos_stats (primary window)
 //   <base>/<agent>/targets/<slug>/stats/<window>
@@ -14,6 +15,7 @@
 //   <base>/<agent>/events                  not retained, mqtt.qos_other
 //   <base>/<agent>/cmd                     commands in
 //   <base>/<agent>/cmd/reply               replies out, mqtt.qos_other
+#include <cstddef>
 #include <string>
 #include <string_view>
 
@@ -42,6 +44,8 @@ class topic_builder {
   std::string state() const;
   std::string events() const;
   std::string digest() const;  // every target's statistics in one message (stats.digest_interval_ms)
+  std::string digest(
+      std::size_t part) const;  // ".../digest/<part>": one part of a digest in parts (stats.digest_part_size)
   std::string command() const;
   std::string command_reply() const;
   // Target topics take the slug (see slug()), not the raw target.

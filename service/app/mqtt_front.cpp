@@ -39,9 +39,11 @@ class mqtt_front final : public front_end {
         discovery_(loop, link_, discovery_options_from(s)),
         watched_(sink_, discovery_) {
     warn_about(s);
+    sink_.reserve_targets(s.targets.size());
     if (s.history.enabled) {
       history_ = std::make_unique<history_sink>(loop, clk, watched_, history_options_from(s),
                                                 [this](const history::history_report& r) { on_history(r); });
+      history_->reserve_targets(s.targets.size());
       reader_ = std::make_unique<history::reader>(s.history.effective_path);
       spdlog::info("history: {}", s.history.effective_path);
     }
@@ -57,6 +59,7 @@ class mqtt_front final : public front_end {
 
   void attach(prober& p) override {
     sink_.announce_additions(true);
+    sink_.set_target_lookup([&p](std::uint32_t slot) { return p.at_slot(slot); });
     controller_ = std::make_unique<controller>(loop_, p, sink_, link_, topics_, clock_, controller_options_from(s_));
     controller_->set_counters_source([this](core::agent_state& st) { fill_counters(st); });
     controller_->set_history(reader_.get());

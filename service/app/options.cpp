@@ -106,6 +106,7 @@ mqtt_sink::options sink_options_from(const config::settings& s) {
   o.max_publish_rate = s.stats.max_publish_rate;
   o.per_target = s.stats.per_target;
   o.digest_interval = s.stats.digest_interval;
+  o.digest_part_size = s.stats.digest_part_size;
   return o;
 }
 

@@ -57,6 +57,10 @@ prober::target* prober::find_mut(std::string_view host) {
 
 const target_view* prober::find(std::string_view host) const { return const_cast<prober*>(this)->find_mut(host); }
 
+const target_view* prober::at_slot(std::uint32_t slot) const {
+  return slot < slots_.size() ? slots_[slot].get() : nullptr;
+}
+
 std::vector<const target_view*> prober::targets() const {
   std::vector<const target*> list;
   for (const auto& p : slots_) {

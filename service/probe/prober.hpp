@@ -165,6 +165,8 @@ class prober {
 
   std::size_t target_count() const;
   const target_view* find(std::string_view host) const;
+  // The target at a slot (target_view::slot()), nullptr when the slot is free.
+  const target_view* at_slot(std::uint32_t slot) const;
   // Targets in the order they were added.
   std::vector<const target_view*> targets() const;
   const prober_counters& counters() const { return counters_; }

@@ -54,6 +54,11 @@ class history_sink final : public probe_sink {
   void on_path_change(const target_view& t, const core::path_change& c) override { next_.on_path_change(t, c); }
 
   history::history_counters counters() const { return writer_->counters(); }
+  // Room for the n targets the process starts with (see mqtt_sink::reserve_targets).
+  void reserve_targets(std::size_t n) {
+    recorder_.reserve(n);
+    handles_.reserve(n);
+  }
   void close();
 
  private:

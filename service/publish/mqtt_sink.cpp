@@ -96,8 +96,8 @@ void mqtt_sink::publish_stats(const target_view& t) {
   c.last_stats = now;
   c.published = true;
   c.placed = true;
-  const bool digest = opt_.digest_interval.count() > 0;
-  // Without per-target topics only the primary window is needed, and only for the digest.
+  const bool digest = digest_entries();
+  // Without per-target topics only the primary window is needed, and only for the digest's entry.
   const std::size_t windows = opt_.per_target ? t.monitor().window_count() : (digest ? 1 : 0);
   for (std::size_t w = 0; w < windows; ++w) {
     buf_.clear();
@@ -147,16 +147,43 @@ void mqtt_sink::republish_stats(const target_view& t) {
 // The digest is driven by the samples, not by a timer of its own: a stopped prober produces no samples, so a
 // stopped process publishes nothing and no timer fires. The first digest goes one period after the first sample,
 // when every target probed at least that often has an entry. The schedule advances by whole periods (no drift);
-// after a pause longer than a period it restarts from now instead of publishing the missed ones.
+// after a pause longer than a period it restarts from now instead of publishing the missed ones. In parts, part k
+// of n is due k/n of the way through the period, so the parts spread over it.
 void mqtt_sink::publish_digest_if_due(core::mono_time now) {
+  const nanos period = opt_.digest_interval;
   if (!digest_started_) {
     digest_started_ = true;
-    next_digest_ = now + opt_.digest_interval;
+    digest_start_ = now + period;
     return;
   }
-  if (now < next_digest_) return;
-  next_digest_ += opt_.digest_interval;
-  if (next_digest_ <= now) next_digest_ = now + opt_.digest_interval;
+  if (now >= digest_start_ + period) {
+    digest_start_ = now;
+    digest_part_ = 0;
+  }
+  // Ends within one period's parts: after the last, the next period starts after now (checked above).
+  while (true) {
+    if (digest_part_ == 0) digest_parts_ = digest_part_count();
+    const auto k = static_cast<nanos::rep>(digest_part_);
+    if (now < digest_start_ + nanos(period.count() * k / static_cast<nanos::rep>(digest_parts_))) return;
+    if (opt_.digest_part_size == 0) {
+      publish_digest_part();
+    } else {
+      publish_digest_part_live(now);
+    }
+    if (++digest_part_ == digest_parts_) {
+      digest_part_ = 0;
+      digest_start_ += period;
+    }
+  }
+}
+
+std::size_t mqtt_sink::digest_part_count() const {
+  const std::size_t size = opt_.digest_part_size;
+  return size == 0 || order_.empty() ? 1 : (order_.size() + size - 1) / size;
+}
+
+// The digest in one message: every target's entry, in the digest's order.
+void mqtt_sink::publish_digest_part() {
   entries_.clear();
   for (const std::uint32_t slot : order_) {
     if (const cache* c = cache_.at_slot(slot); c != nullptr && !c->digest_entry.empty()) {
@@ -166,6 +193,41 @@ void mqtt_sink::publish_digest_if_due(core::mono_time now) {
   std::string payload;
   core::append_digest_json(payload, clock_.wall_now(), opt_.digest_interval, entries_);
   bus_.publish(core::outgoing_message{digest_topic_, std::move(payload), opt_.qos_stats, opt_.retain_stats, {}});
+}
+
+// Part digest_part_ of digest_parts_: the targets at those places of the digest's order that have published
+// statistics, each entry built now from its primary window (as publish_stats builds .../stats). The last part of
+// a period clears the parts a larger set of targets left retained beyond it.
+void mqtt_sink::publish_digest_part_live(core::mono_time now) {
+  const std::size_t first = std::min(order_.size(), digest_part_ * opt_.digest_part_size);
+  const std::size_t last = std::min(order_.size(), first + opt_.digest_part_size);
+  part_targets_.clear();
+  for (std::size_t i = first; i < last && lookup_; ++i) {
+    const cache* c = cache_.at_slot(order_[i]);
+    const target_view* t = lookup_(order_[i]);
+    if (c != nullptr && c->published && t != nullptr && cache_.owner_at(order_[i]) == t) part_targets_.push_back(t);
+  }
+  const core::wall_time wall = clock_.wall_now();
+  const core::digest_part part{digest_part_, digest_parts_};
+  std::string payload;
+  payload.reserve(part_bytes_ + part_bytes_ / 8);  // the last part's size: parts grow little between periods
+  core::append_digest_head(payload, wall, opt_.digest_interval, part_targets_.size(), &part);
+  for (std::size_t i = 0; i < part_targets_.size(); ++i) {
+    const target_view& t = *part_targets_[i];
+    if (i > 0) payload.push_back(',');
+    core::append_stats_json(payload, t.spec().host, t.address(), wall, t.monitor().snapshot(now, 0), {}, &t.fault());
+  }
+  payload.append("]}");
+  part_bytes_ = payload.size();
+  bus_.publish(
+      core::outgoing_message{topics_.digest(digest_part_), std::move(payload), opt_.qos_stats, opt_.retain_stats, {}});
+  if (digest_part_ + 1 < digest_parts_) return;
+  if (opt_.retain_stats) {
+    for (std::size_t k = digest_parts_; k < digest_parts_retained_; ++k) {
+      bus_.publish(core::outgoing_message{topics_.digest(k), "", opt_.qos_other, true, {}});
+    }
+  }
+  digest_parts_retained_ = digest_parts_;
 }
 
 void mqtt_sink::publish_incidents(const target_view& t) { publish_incidents(t, opt_.qos_other); }

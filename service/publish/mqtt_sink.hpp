@@ -3,14 +3,18 @@
 // contract on a core::message_bus. The publishing cadence lives here: statistics after resolved probes, at most
 // once per interval (or stats.publish_interval_ms), at once on a status change or a change of the target's
 // verdict, and less often than once per interval when the targets' messages would exceed stats.max_publish_rate
-// (stats_period below); the digest of every target's statistics every stats.digest_interval_ms. A target with path
+// (stats_period below); the digest of every target's statistics every stats.digest_interval_ms, in one message or
+// in parts (stats.digest_part_size) spread over the period, each on its own retained topic. A target with path
 // monitoring on also gets its path (`.../path`, retained, QoS mqtt.qos_stats) with its statistics and at once
 // when the path changes; the topic is cleared when the target goes (also when a reload re-adds it with path
 // monitoring off).
 //
 // Owns its topic and payload caches; loop thread only.
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/event.hpp"
@@ -29,10 +33,11 @@ class mqtt_sink final : public probe_sink {
     int qos_other = 1;
     int qos_stats = 0;
     bool retain_stats = true;
-    core::nanos publish_interval{0};  // 0: once per target interval
-    unsigned max_publish_rate = 0;    // with publish_interval 0: per-target messages a second in all; 0: no limit
-    bool per_target = true;           // statistics on each target's own topics
-    core::nanos digest_interval{0};   // 0: no digest; else every target's latest statistics in one message
+    core::nanos publish_interval{0};   // 0: once per target interval
+    unsigned max_publish_rate = 0;     // with publish_interval 0: per-target messages a second in all; 0: no limit
+    bool per_target = true;            // statistics on each target's own topics
+    core::nanos digest_interval{0};    // 0: no digest; else every target's latest statistics in one message
+    std::size_t digest_part_size = 0;  // 0: the digest in one message; else parts of at most this many targets
   };
   mqtt_sink(core::message_bus& bus, const core::topic_builder& topics, const core::clock& clk, options opt);
 
@@ -48,6 +53,15 @@ class mqtt_sink final : public probe_sink {
   // 10,000 targets would otherwise put 10,000 QoS 1 events in the outbox before the first probe (more than its
   // default capacity, so some were dropped anyway).
   void announce_additions(bool on) { announce_additions_ = on; }
+  // Room for the n targets the process starts with: per-target vectors grown by doubling past 10,000 targets held
+  // room for 16,384. Targets added later grow them as usual.
+  void reserve_targets(std::size_t n) {
+    cache_.reserve(n);
+    order_.reserve(n);
+  }
+  // The live targets by slot (prober::at_slot), for the digest in parts: each part is built from its targets'
+  // statistics when it is due, so no copy of every target's statistics is kept between parts.
+  void set_target_lookup(std::function<const target_view*(std::uint32_t slot)> lookup) { lookup_ = std::move(lookup); }
 
   void publish_stats(const target_view& t);
   void publish_path(const target_view& t);
@@ -80,9 +94,9 @@ class mqtt_sink final : public probe_sink {
     bool incidents_due = false;  // republish_incidents beyond the limit: the list goes with the next statistics
     // What this target's statistics add to rate_milli_ at once per interval: messages a second, in thousandths.
     std::uint64_t rate_milli = 0;
-    // With the digest on: this target's latest primary-window statistics, the JSON of its .../stats payload. It is
-    // rebuilt when the target's statistics are due (spread over the period, like the per-target messages), so
-    // the digest itself only joins strings. Its capacity stays within a few dozen bytes of its length
+    // With the digest in one message: this target's latest primary-window statistics, the JSON of its .../stats
+    // payload. It is rebuilt when the target's statistics are due (spread over the period, like the per-target
+    // messages), so the digest itself only joins strings. Its capacity stays within a few dozen bytes of its length
     // (core::assign_fitted): grown by doubling, the entries held up to twice their text.
     std::string digest_entry;
   };
@@ -93,6 +107,11 @@ class mqtt_sink final : public probe_sink {
   bool over_limit() const;
   void publish_incidents(const target_view& t, int qos);
   void publish_digest_if_due(core::mono_time now);
+  std::size_t digest_part_count() const;
+  void publish_digest_part();
+  void publish_digest_part_live(core::mono_time now);
+  // The digest in one message keeps an entry per target (cache::digest_entry); in parts it does not.
+  bool digest_entries() const { return opt_.digest_interval.count() > 0 && opt_.digest_part_size == 0; }
 
   core::message_bus& bus_;
   const core::topic_builder& topics_;
@@ -108,8 +127,16 @@ class mqtt_sink final : public probe_sink {
   bool digest_started_ = false;
   bool announce_additions_ = true;
   std::string keep_retained_of_;
-  core::mono_time next_digest_{};
-  std::vector<const std::string*> entries_;  // scratch for the digest, kept to avoid an allocation per period
+  // The digest's schedule: the period's start (its first part is due then), the next part and the number of
+  // parts in this period (fixed at its first part), and how many parts are retained at the broker.
+  core::mono_time digest_start_{};
+  std::size_t digest_part_ = 0;
+  std::size_t digest_parts_ = 1;
+  std::size_t digest_parts_retained_ = 0;
+  std::vector<const std::string*> entries_;       // scratch for the digest, kept to avoid an allocation per period
+  std::vector<const target_view*> part_targets_;  // scratch for a part of the digest, likewise
+  std::size_t part_bytes_ = 0;                    // the size of the last part published
+  std::function<const target_view*(std::uint32_t)> lookup_;
 };
 
 }  // namespace netstab::service

@@ -30,10 +30,15 @@ class per_target {
   const T* at_slot(std::uint32_t s) const {
     return s < entries_.size() && entries_[s].value ? &*entries_[s].value : nullptr;
   }
+  // Whose the entry at a slot is, nullptr when the slot is free. Only compared, never followed: a target removed
+  // without the sink being told leaves its pointer here.
+  const target_view* owner_at(std::uint32_t s) const { return s < entries_.size() ? entries_[s].owner : nullptr; }
   // Starts fetching the entry at a slot (see probe_sink::prefetch); reads nothing.
   void prefetch(std::uint32_t s) const {
     if (s < entries_.size()) __builtin_prefetch(entries_.data() + s);
   }
+  // Room for the slots below n without growing (the vector would otherwise double past the target count).
+  void reserve(std::size_t n) { entries_.reserve(n); }
   // Sets the target's entry, replacing what its slot held.
   T& put(const target_view& t, T value) {
     const std::uint32_t s = t.slot();

@@ -9,61 +9,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/target_monitor.hpp"
-#include "core/topics.hpp"
-#include "service/publish/mqtt_sink.hpp"
-#include "tests/support/fake_message_bus.hpp"
+#include "tests/service/publish/sink_fixture.hpp"
 
 namespace netstab::service {
 namespace {
 
-using namespace std::chrono_literals;
-using test::fake_message_bus;
-
-class fake_target final : public target_view {
- public:
-  // Targets of one test that exist at the same time need different slots, as the prober gives them.
-  explicit fake_target(core::target_spec s, core::monitor_config mc = {}, std::uint32_t slot = 0)
-      : spec_(std::move(s)), monitor_(mc), slot_(slot) {}
-  const core::target_spec& spec() const override { return spec_; }
-  const std::string& address() const override { return address_; }
-  const core::target_monitor& monitor() const override { return monitor_; }
-  std::uint64_t sent() const override { return 0; }
-  std::uint32_t slot() const override { return slot_; }
-
-  core::target_spec spec_;
-  std::string address_ = "127.0.0.1";
-  core::target_monitor monitor_;
-  std::uint32_t slot_;
-};
-
-core::target_spec spec_of(const std::string& host, core::nanos interval, bool samples = true) {
-  core::target_spec s;
-  s.host = host;
-  s.probe.interval = interval;
-  s.probe.publish_samples = samples;
-  return s;
-}
-
-core::sample ok_sample(std::uint32_t seq, core::mono_time at) {
-  core::sample s;
-  s.seq = seq;
-  s.status = core::probe_status::ok;
-  s.sent_at = at - 1ms;
-  s.at = at;
-  s.rtt = 1ms;
-  s.process = 1ms;
-  s.clock = core::rtt_clock::kernel;
-  return s;
-}
-
-struct sink_fixture {
-  explicit sink_fixture(mqtt_sink::options o = {}) : sink(bus, topics, clock, o) {}
-  fake_message_bus bus;
-  core::topic_builder topics{"netstab", "a1"};
-  core::fake_clock clock;
-  mqtt_sink sink;
-};
+using namespace test_sink;
 
 TEST(MqttSink, SamplesGoOutWithTheirQosUnretainedUnlessTurnedOffPerTarget) {
   sink_fixture f;
@@ -289,116 +240,6 @@ TEST(MqttSink, ReconnectRepublishesOnlyStatisticsPublishedBefore) {
   f.sink.republish_stats(fresh);
   EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").size(), 1U) << "the broker may have lost it";
   EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").empty()) << "nothing to restore yet";
-}
-
-// The digest: one message per period with every target's latest statistics, each entry exactly the payload of
-// the target's own stats topic.
-mqtt_sink::options digest_options(core::nanos every, bool per_target) {
-  mqtt_sink::options o;
-  o.digest_interval = every;
-  o.per_target = per_target;
-  return o;
-}
-
-std::vector<std::string> digest_targets(const std::string& payload) {
-  const auto digest = nlohmann::json::parse(payload);
-  std::vector<std::string> out;
-  for (const auto& e : digest.at("targets")) out.push_back(e.at("target").get<std::string>());
-  return out;
-}
-
-TEST(MqttSink, DigestCarriesEveryTargetsLatestStatisticsOncePerPeriod) {
-  sink_fixture f(digest_options(1s, true));
-  fake_target a(spec_of("127.0.0.1", 1s));
-  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
-  // 5 s of samples, the two targets half a period apart.
-  for (std::uint32_t i = 0; i < 10; ++i) {
-    f.sink.on_sample(i % 2 == 0 ? a : b, ok_sample(i / 2, f.clock.now()));
-    f.clock.advance(500ms);
-  }
-  const auto digests = f.bus.on_topic("netstab/a1/digest");
-  // The first period starts at the first sample: digests at 1, 2, 3 and 4 s (the last sample is at 4.5 s).
-  ASSERT_EQ(digests.size(), 4U);
-  for (const auto& m : digests) {
-    EXPECT_EQ(m.qos, 0);
-    EXPECT_TRUE(m.retain);
-    EXPECT_EQ(digest_targets(m.payload), (std::vector<std::string>{"127.0.0.1", "127.0.0.2"})) << m.payload;
-  }
-  const auto last = nlohmann::json::parse(digests.back().payload);
-  EXPECT_EQ(last.at("interval_ms"), 1000);
-  EXPECT_EQ(last.at("count"), 2);
-  // Each entry is the payload the target's own stats topic got last before the digest.
-  const auto own = f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats");
-  ASSERT_FALSE(own.empty());
-  EXPECT_EQ(last.at("targets").at(1), nlohmann::json::parse(own[own.size() - 2].payload));
-}
-
-TEST(MqttSink, WithoutPerTargetTopicsOnlyTheDigestCarriesStatistics) {
-  core::monitor_config mc;
-  mc.extra_windows = {10s};
-  sink_fixture f(digest_options(2s, false));
-  fake_target t(spec_of("127.0.0.1", 1s), mc);
-  for (std::uint32_t i = 0; i < 7; ++i) {
-    f.sink.on_sample(t, ok_sample(i, f.clock.now()));
-    f.clock.advance(1s);
-  }
-  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").empty());
-  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats/10s").empty());
-  const auto digests = f.bus.on_topic("netstab/a1/digest");
-  ASSERT_EQ(digests.size(), 3U);  // at 2, 4 and 6 s
-  const auto last = nlohmann::json::parse(digests.back().payload);
-  ASSERT_EQ(last.at("targets").size(), 1U);
-  EXPECT_EQ(last.at("targets")[0].at("window_s"), 60);
-  EXPECT_EQ(last.at("targets")[0].at("ts"), last.at("ts")) << "the entry of the sample that made the digest due";
-  // Samples still go out on their own topic.
-  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.1/sample").size(), 7U);
-}
-
-TEST(MqttSink, DigestDropsARemovedTargetAndSkipsPeriodsWithoutSamples) {
-  sink_fixture f(digest_options(1s, false));
-  fake_target a(spec_of("127.0.0.1", 1s));
-  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
-  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
-  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
-  f.clock.advance(1s);
-  f.sink.on_sample(a, ok_sample(1, f.clock.now()));
-  ASSERT_EQ(f.bus.on_topic("netstab/a1/digest").size(), 1U);
-  f.sink.on_target_event(b, core::target_event::removed, "");
-  // A pause (probing stopped) of 10 periods: no digest meanwhile, and one, not ten, when samples come back.
-  f.clock.advance(10s);
-  f.sink.on_sample(a, ok_sample(2, f.clock.now()));
-  const auto digests = f.bus.on_topic("netstab/a1/digest");
-  ASSERT_EQ(digests.size(), 2U);
-  EXPECT_EQ(digest_targets(digests[1].payload), std::vector<std::string>{"127.0.0.1"});
-  f.clock.advance(500ms);
-  f.sink.on_sample(a, ok_sample(3, f.clock.now()));
-  EXPECT_EQ(f.bus.on_topic("netstab/a1/digest").size(), 2U) << "the next one is a whole period after the last";
-}
-
-// Slots are reused after a removal: the target that takes one publishes on its own topics and takes its own place
-// in the digest, also when the sink was not told of the removal before.
-TEST(MqttSink, ATargetReusingASlotGetsItsOwnTopicsAndDigestPlace) {
-  sink_fixture f(digest_options(1s, true));
-  fake_target a(spec_of("127.0.0.1", 1s));
-  fake_target b(spec_of("127.0.0.2", 1s), {}, 1);
-  f.sink.on_sample(a, ok_sample(0, f.clock.now()));
-  f.sink.on_sample(b, ok_sample(0, f.clock.now()));
-  f.sink.on_target_event(b, core::target_event::removed, "");
-  fake_target c(spec_of("127.0.0.3", 1s), {}, 1);  // b's slot, after b's removal
-  fake_target d(spec_of("127.0.0.4", 1s), {}, 0);  // a's slot, a never reported removed
-  f.sink.on_sample(c, ok_sample(0, f.clock.now()));
-  f.sink.on_sample(d, ok_sample(0, f.clock.now()));
-  f.bus.clear();
-  f.clock.advance(1s);
-  f.sink.on_sample(c, ok_sample(1, f.clock.now()));
-  f.sink.on_sample(d, ok_sample(1, f.clock.now()));
-  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.3/stats").size(), 1U);
-  EXPECT_EQ(f.bus.on_topic("netstab/a1/targets/127.0.0.4/stats").size(), 1U);
-  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.1/stats").empty());
-  EXPECT_TRUE(f.bus.on_topic("netstab/a1/targets/127.0.0.2/stats").empty());
-  const auto digests = f.bus.on_topic("netstab/a1/digest");
-  ASSERT_EQ(digests.size(), 1U);
-  EXPECT_EQ(digest_targets(digests[0].payload), (std::vector<std::string>{"127.0.0.3", "127.0.0.4"}));
 }
 
 }  // namespace
