@@ -44,8 +44,8 @@ class topic_builder {
   std::string state() const;
   std::string events() const;
   std::string digest() const;  // every target's statistics in one message (stats.digest_interval_ms)
-  std::string digest(
-      std::size_t part) const;  // ".../digest/<part>": one part of a digest in parts (stats.digest_part_size)
+  // ".../digest/<part>": one part of a digest in parts (stats.digest_part_size).
+  std::string digest(std::size_t part) const;
   std::string command() const;
   std::string command_reply() const;
   // Target topics take the slug (see slug()), not the raw target.

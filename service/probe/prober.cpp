@@ -311,8 +311,9 @@ void prober::learn_address(target& t, const core::ip_address& a, mono_time now) 
   const std::string text = a.text();
   const bool changed = t.addr && !same_address(*t.addr, *addr);
   const std::string old = t.address_text_;
-  if (changed)
+  if (changed) {
     t.moved_from = std::make_unique<target::earlier_address>(target::earlier_address{*t.addr, t.seqs.next_seq()});
+  }
   t.addr = *addr;
   t.fam = a.is_v4() ? icmp::family::v4 : icmp::family::v6;
   t.address_text_ = text;

@@ -166,9 +166,9 @@ void mqtt_sink::publish_digest_if_due(core::mono_time now) {
     const auto k = static_cast<nanos::rep>(digest_part_);
     if (now < digest_start_ + nanos(period.count() * k / static_cast<nanos::rep>(digest_parts_))) return;
     if (opt_.digest_part_size == 0) {
-      publish_digest_part();
+      publish_digest_whole();
     } else {
-      publish_digest_part_live(now);
+      publish_digest_part(now);
     }
     if (++digest_part_ == digest_parts_) {
       digest_part_ = 0;
@@ -183,7 +183,7 @@ std::size_t mqtt_sink::digest_part_count() const {
 }
 
 // The digest in one message: every target's entry, in the digest's order.
-void mqtt_sink::publish_digest_part() {
+void mqtt_sink::publish_digest_whole() {
   entries_.clear();
   for (const std::uint32_t slot : order_) {
     if (const cache* c = cache_.at_slot(slot); c != nullptr && !c->digest_entry.empty()) {
@@ -198,7 +198,7 @@ void mqtt_sink::publish_digest_part() {
 // Part digest_part_ of digest_parts_: the targets at those places of the digest's order that have published
 // statistics, each entry built now from its primary window (as publish_stats builds .../stats). The last part of
 // a period clears the parts a larger set of targets left retained beyond it.
-void mqtt_sink::publish_digest_part_live(core::mono_time now) {
+void mqtt_sink::publish_digest_part(core::mono_time now) {
   const std::size_t first = std::min(order_.size(), digest_part_ * opt_.digest_part_size);
   const std::size_t last = std::min(order_.size(), first + opt_.digest_part_size);
   part_targets_.clear();

@@ -108,8 +108,8 @@ class mqtt_sink final : public probe_sink {
   void publish_incidents(const target_view& t, int qos);
   void publish_digest_if_due(core::mono_time now);
   std::size_t digest_part_count() const;
-  void publish_digest_part();
-  void publish_digest_part_live(core::mono_time now);
+  void publish_digest_whole();
+  void publish_digest_part(core::mono_time now);
   // The digest in one message keeps an entry per target (cache::digest_entry); in parts it does not.
   bool digest_entries() const { return opt_.digest_interval.count() > 0 && opt_.digest_part_size == 0; }
 
