@@ -39,9 +39,11 @@ void discovery_publisher::on_message(const core::incoming_message& m) {
 void discovery_publisher::on_target_event(const target_view& t, core::target_event what) {
   const std::string& host = t.spec().host;
   if (what == core::target_event::added) {
+    // The prober announces a host once while it is monitored (it refuses a second target of the same host), so
+    // no search of targets_ is needed: one per added target made adding n targets quadratic.
     erase_value(removed_, host);
     erase_value(unsent_, host);
-    if (std::find(targets_.begin(), targets_.end(), host) == targets_.end()) targets_.push_back(host);
+    targets_.push_back(host);
   } else if (what == core::target_event::removed) {
     erase_value(targets_, host);
     erase_value(removed_, host);
