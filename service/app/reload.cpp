@@ -1,27 +1,33 @@
 #include "service/app/reload.hpp"
 
-#include <set>
+#include <string_view>
+#include <unordered_map>
+#include <unordered_set>
 
 namespace netstab::service {
 
+// The targets no longer listed and those listed with other settings go in one batch (prober::remove_targets), so
+// a reload that drops or changes thousands of targets hands path monitoring on once, not once per target. The
+// changed ones are then added again, at the end of the targets' order as before.
 reconcile_result reconcile_targets(prober& p, const std::vector<core::target_spec>& wanted) {
   reconcile_result r;
-  std::set<std::string> keep;
-  for (const auto& w : wanted) keep.insert(w.host);
+  std::unordered_map<std::string_view, const core::probe_settings*> want;
+  for (const auto& w : wanted) want.emplace(w.host, &w.probe);
   std::vector<std::string> gone;
+  std::unordered_set<std::string> changed;
   for (const target_view* t : p.targets()) {
-    if (keep.count(t->spec().host) == 0) gone.push_back(t->spec().host);
+    const auto it = want.find(t->spec().host);
+    if (it != want.end() && *it->second == t->spec().probe) continue;
+    gone.push_back(t->spec().host);
+    if (it != want.end()) changed.insert(t->spec().host);
   }
-  for (const auto& host : gone) {
-    if (p.remove_target(host)) ++r.removed;
-  }
+  p.remove_targets(gone);
+  r.removed = static_cast<int>(gone.size() - changed.size());
   for (const auto& w : wanted) {
-    const target_view* have = p.find(w.host);
-    if (have != nullptr && have->spec().probe == w.probe) continue;
-    if (have != nullptr) p.remove_target(w.host);
+    if (p.find(w.host) != nullptr) continue;  // kept as it was (or listed twice)
     if (auto added = p.add_target(w); !added) {
       r.errors.push_back(w.host + ": " + added.message());
-    } else if (have != nullptr) {
+    } else if (changed.count(w.host) != 0) {
       ++r.changed;
     } else {
       ++r.added;

@@ -117,7 +117,7 @@ core::result<void> controller::replace_targets(const core::target_spec& spec) {
   for (const target_view* t : prober_.targets()) {
     if (t->spec().host != spec.host) others.push_back(t->spec().host);
   }
-  for (const auto& host : others) prober_.remove_target(host);
+  prober_.remove_targets(others);
   const target_view* same = prober_.find(spec.host);
   if (same != nullptr && same->spec().probe == spec.probe) return core::success();
   const bool replacing = same != nullptr;

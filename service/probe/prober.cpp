@@ -163,6 +163,19 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
 }
 
 bool prober::remove_target(std::string_view host) {
+  if (!detach_target(host)) return false;
+  after_removal();
+  return true;
+}
+
+std::size_t prober::remove_targets(std::span<const std::string> hosts) {
+  std::size_t removed = 0;
+  for (const std::string& host : hosts) removed += detach_target(host) ? 1U : 0U;
+  if (removed > 0) after_removal();
+  return removed;
+}
+
+bool prober::detach_target(std::string_view host) {
   target* t = find_mut(host);
   if (t == nullptr) return false;
   if (t->resolve_id != 0) resolver_.cancel(t->resolve_id);
@@ -176,11 +189,14 @@ bool prober::remove_target(std::string_view host) {
   by_host_.erase(by_host_.find(host));
   slots_[slot].reset();
   free_slots_.push_back(slot);
+  return true;
+}
+
+void prober::after_removal() {
   promote_paths();
   evaluate_agent();
   rearm();
   check_finished();
-  return true;
 }
 
 bool prober::set_interval(std::string_view host, nanos interval) {

@@ -153,6 +153,10 @@ class prober {
   // What add_target would say of spec apart from a duplicate: a family mismatch, a bad source or interface.
   core::result<void> check_target(const core::target_spec& spec) const;
   bool remove_target(std::string_view host);
+  // Removes each of hosts that is monitored; returns how many were. What follows a removal (handing path
+  // monitoring to the next targets, the agent's verdict, the timer) runs once for the whole list, so replacing
+  // n targets costs O(n log n), not n times that.
+  std::size_t remove_targets(std::span<const std::string> hosts);
   // Changes one target's interval (and keeps its statistics). Returns false if unknown.
   bool set_interval(std::string_view host, core::nanos interval);
 
@@ -219,6 +223,9 @@ class prober {
   void check_receive_buffers();
   target* by_token(std::uint32_t token);
   void check_finished();
+  // Takes one target out (its sinks told, its slot freed) without what follows a removal: remove_targets.
+  bool detach_target(std::string_view host);
+  void after_removal();
 
   // Path monitoring and verdicts (prober_path.cpp).
   core::result<void> choose_path(target& t);

@@ -230,6 +230,38 @@ TEST(Prober, AutoPathOnlyWhereAllowed) {
   }
 }
 
+// A batch removal hands path monitoring on once, to the first targets in the order they were added; hosts that are
+// not monitored are not counted. The prober is not started: nothing is sent.
+TEST(Prober, RemovingTargetsInOneBatchHandsTheirPathsToTheNextTargetsInOrder) {
+  loop lp;
+  system_clock clk;
+  counting_sink sink;
+  prober_options o;
+  o.path.auto_path = true;
+  o.path.read_gateway = false;
+  o.path.max_targets = 2;
+  auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
+  const std::vector<std::string> hosts{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"};
+  for (const std::string& h : hosts)
+    ASSERT_EQ(pr->add_target(target(h, std::chrono::milliseconds(1000))).message(), "");
+  auto path_on = [&](const std::string& h) { return pr->find(h) != nullptr && pr->find(h)->path_on(); };
+  EXPECT_TRUE(path_on("192.0.2.1"));
+  EXPECT_TRUE(path_on("192.0.2.2"));
+  EXPECT_FALSE(path_on("192.0.2.3"));
+
+  const std::vector<std::string> gone{"192.0.2.1", "192.0.2.3", "198.51.100.9"};
+  EXPECT_EQ(pr->remove_targets(gone), 2U);
+  EXPECT_EQ(pr->find("192.0.2.1"), nullptr);
+  EXPECT_EQ(pr->find("192.0.2.3"), nullptr);
+  EXPECT_TRUE(path_on("192.0.2.2"));
+  EXPECT_TRUE(path_on("192.0.2.4"));
+  EXPECT_FALSE(path_on("192.0.2.5"));
+  EXPECT_EQ(pr->remove_targets(std::vector<std::string>{}), 0U);
+  pr->close();
+  pr.reset();
+  EXPECT_EQ(lp.close(), 0);
+}
+
 // 20 targets every 10 ms, staggered over the interval: with a 5 ms send grid the prober wakes at most once per
 // step and every probe still goes out; with the loop timer's own 1 ms resolution it wakes more than twice as often.
 struct grid_run {
