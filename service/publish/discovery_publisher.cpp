@@ -45,7 +45,10 @@ void discovery_publisher::on_target_event(const target_view& t, core::target_eve
     erase_value(unsent_, host);
     targets_.push_back(host);
   } else if (what == core::target_event::removed) {
-    erase_value(targets_, host);
+    // Taken out of targets_ later, with every removal since, in one pass (drop_gone): a search per removal made
+    // removing n targets quadratic.
+    ++gone_[host];
+    if (++gone_count_ > targets_.size() / 2) drop_gone();
     erase_value(removed_, host);
     removed_.push_back(host);
     if (std::find(unsent_.begin(), unsent_.end(), host) == unsent_.end()) unsent_.push_back(host);
@@ -58,6 +61,20 @@ void discovery_publisher::on_target_event(const target_view& t, core::target_eve
     return;
   }
   schedule();
+}
+
+// A host removed k times since the last pass has k places in targets_ that are gone, and they come before its
+// current place if it was added again: dropping the first k of its places keeps the current one.
+void discovery_publisher::drop_gone() {
+  if (gone_count_ == 0) return;
+  std::erase_if(targets_, [this](const std::string& host) {
+    const auto it = gone_.find(host);
+    if (it == gone_.end()) return false;
+    if (--it->second == 0) gone_.erase(it);
+    return true;
+  });
+  gone_.clear();
+  gone_count_ = 0;
 }
 
 void discovery_publisher::schedule() {
@@ -83,6 +100,7 @@ void discovery_publisher::send(const std::vector<std::string>& removed, bool com
   in.base_topic = opt_.base_topic;
   in.agent = opt_.agent;
   in.version = opt_.version;
+  drop_gone();
   if (targets_.size() > opt_.max_targets) {
     in.targets.assign(targets_.begin(), targets_.begin() + static_cast<std::ptrdiff_t>(opt_.max_targets));
     if (!warned_cap_) {

@@ -41,6 +41,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "core/message_bus.hpp"
@@ -92,15 +93,20 @@ class discovery_publisher {
   // One discovery message, with the platform-only entries of `removed` and, when command_stubs is set, of the
   // command entities.
   void send(const std::vector<std::string>& removed, bool command_stubs);
+  void drop_gone();
 
   core::message_bus& bus_;
   options opt_;
   std::string topic_;
   std::string status_topic_;
-  // Current targets in the order they were added, and removed targets that are
-  // not current (oldest first); a target is in at most one of the two. unsent_
-  // holds the removed targets whose stubs no pair has carried yet (a subset of removed_).
+  // Current targets in the order they were added (and, until drop_gone, those in gone_), and removed targets
+  // that are not current (oldest first); a current target is in at most one of the two. unsent_ holds the
+  // removed targets whose stubs no pair has carried yet (a subset of removed_).
   std::vector<std::string> targets_;
+  // Targets removed since targets_ was last cleaned of them (drop_gone), with how many times each was: targets_
+  // holds them until then. Cleaned before every publish and when they reach half of targets_.
+  std::unordered_map<std::string, std::size_t> gone_;
+  std::size_t gone_count_ = 0;
   std::vector<std::string> removed_;
   std::vector<std::string> unsent_;
   timer timer_;

@@ -1,6 +1,7 @@
 #include "service/publish/mqtt_sink.hpp"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/json_text.hpp"
 #include "core/path_payloads.hpp"
@@ -38,10 +39,28 @@ mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
   return cache_.put(t, std::move(c));
 }
 
-// Takes the entry at a slot out of the digest's order and out of the message rate (the caller drops the entry).
+// Takes the entry at a slot out of the message rate, and out of the digest's order later, with every removal
+// since, in one pass (drop_gone): a search per removal made removing n targets quadratic. The caller drops the
+// entry.
 void mqtt_sink::forget(std::uint32_t slot) {
   if (const cache* old = cache_.at_slot(slot)) rate_milli_ -= old->rate_milli;
-  std::erase(order_, slot);
+  gone_.push_back(slot);
+  if (gone_.size() > order_.size() / 2) drop_gone();
+}
+
+// A slot forgotten k times since the last pass has k places in order_ that are gone, and they come before its
+// current place if another target took the slot since: dropping its first k places keeps the current one.
+void mqtt_sink::drop_gone() {
+  if (gone_.empty()) return;
+  std::unordered_map<std::uint32_t, std::uint32_t> count;
+  for (const std::uint32_t slot : gone_) ++count[slot];
+  std::erase_if(order_, [&count](std::uint32_t slot) {
+    const auto it = count.find(slot);
+    if (it == count.end() || it->second == 0) return false;
+    --it->second;
+    return true;
+  });
+  gone_.clear();
 }
 
 // Once per target interval unless stats.publish_interval_ms says otherwise. When every target publishing once per
@@ -150,6 +169,7 @@ void mqtt_sink::republish_stats(const target_view& t) {
 // after a pause longer than a period it restarts from now instead of publishing the missed ones. In parts, part k
 // of n is due k/n of the way through the period, so the parts spread over it.
 void mqtt_sink::publish_digest_if_due(core::mono_time now) {
+  drop_gone();
   const nanos period = opt_.digest_interval;
   if (!digest_started_) {
     digest_started_ = true;

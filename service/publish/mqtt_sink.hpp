@@ -102,6 +102,7 @@ class mqtt_sink final : public probe_sink {
   };
   cache& topics_of(const target_view& t);
   void forget(std::uint32_t slot);
+  void drop_gone();
   core::nanos stats_period(const target_view& t) const;
   // Whether every target publishing once per interval would exceed max_publish_rate (with publish_interval 0).
   bool over_limit() const;
@@ -118,8 +119,11 @@ class mqtt_sink final : public probe_sink {
   const core::clock& clock_;
   options opt_;
   per_target<cache> cache_;
-  // Slots of cache_'s entries in the order the targets were first seen: the digest's order.
+  // Slots of cache_'s entries in the order the targets were first seen: the digest's order. It still holds the
+  // places of the slots in gone_ (one entry per removal since it was last cleaned): drop_gone takes them out, before
+  // every digest and when they reach half of it.
   std::vector<std::uint32_t> order_;
+  std::vector<std::uint32_t> gone_;
   // The per-target statistics messages a second of every target in cache_ at once per interval, in thousandths.
   std::uint64_t rate_milli_ = 0;
   std::string buf_;

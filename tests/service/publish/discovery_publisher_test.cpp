@@ -255,6 +255,43 @@ TEST(DiscoveryPublisher, OnlyTheFirstMaxTargetsGetEntities) {
   EXPECT_FALSE(p[1]["cmps"].contains("t_10_2e0_2e0_2e1_rtt"));
 }
 
+// Removals are taken out of the list in one pass (before a publish, or once they are half of it): a target removed
+// and added again in between is listed once, at its new place at the end.
+TEST(DiscoveryPublisher, ATargetRemovedAndAddedAgainMovesToTheEndOfTheOrder) {
+  auto o = publisher_fixture::options();
+  o.max_targets = 2;
+  o.max_removed = 64;
+  publisher_fixture f(o);
+  for (const char* host : {"10.0.0.1", "10.0.0.2", "10.0.0.3"}) f.event(host, target_event::added);
+  f.run();
+  f.bus.clear();
+
+  // The same iteration: 1 and 2 replaced, so 3 comes first, then 1; 2 is third.
+  for (const char* host : {"10.0.0.1", "10.0.0.2"}) {
+    f.event(host, target_event::removed);
+    f.event(host, target_event::added);
+  }
+  f.run();
+  auto p = f.payloads();
+  ASSERT_FALSE(p.empty());
+  EXPECT_EQ(p.back()["cmps"].size(), 5U + 9U + 9U);
+  EXPECT_TRUE(p.back()["cmps"]["t_10_2e0_2e0_2e3_rtt"].contains("state_topic"));
+  EXPECT_TRUE(p.back()["cmps"]["t_10_2e0_2e0_2e1_rtt"].contains("state_topic"));
+  EXPECT_FALSE(p.back()["cmps"].contains("t_10_2e0_2e0_2e2_rtt"));
+  f.bus.clear();
+
+  // Most of the list removed in one iteration (cleaned while it goes), and one of them added again at the end.
+  for (const char* host : {"10.0.0.3", "10.0.0.1", "10.0.0.2"}) f.event(host, target_event::removed);
+  for (const char* host : {"10.0.0.4", "10.0.0.2"}) f.event(host, target_event::added);
+  f.run();
+  p = f.payloads();
+  ASSERT_FALSE(p.empty());
+  EXPECT_EQ(p.back()["cmps"].size(), 5U + 9U + 9U);
+  EXPECT_TRUE(p.back()["cmps"]["t_10_2e0_2e0_2e4_rtt"].contains("state_topic"));
+  EXPECT_TRUE(p.back()["cmps"]["t_10_2e0_2e0_2e2_rtt"].contains("state_topic"));
+  EXPECT_FALSE(p.back()["cmps"].contains("t_10_2e0_2e0_2e3_rtt"));
+}
+
 TEST(DiscoveryPublisher, DisabledPublishesNothing) {
   netstab::service::loop lp;
   netstab::test::fake_message_bus bus;

@@ -126,6 +126,39 @@ TEST(MqttSink, ATargetReusingASlotGetsItsOwnTopicsAndDigestPlace) {
   EXPECT_EQ(digest_targets(digests[0].payload), (std::vector<std::string>{"127.0.0.3", "127.0.0.4"}));
 }
 
+// Removals leave the digest's order in one pass before the next digest (or once they are half of it): a target
+// that takes a freed slot meanwhile keeps its own place, at the end.
+TEST(MqttSink, RemovedTargetsLeaveTheDigestsOrderAndANewTargetInTheirSlotComesLast) {
+  sink_fixture f(digest_options(1s, false));
+  std::vector<std::unique_ptr<fake_target>> t;
+  for (std::uint32_t i = 0; i < 6; ++i) {
+    t.push_back(
+        std::make_unique<fake_target>(spec_of("127.0.0." + std::to_string(i + 1), 1s), core::monitor_config{}, i));
+    f.sink.on_sample(*t.back(), ok_sample(0, f.clock.now()));
+  }
+  f.sink.on_target_event(*t[1], core::target_event::removed, "");
+  f.sink.on_target_event(*t[2], core::target_event::removed, "");
+  fake_target in_slot_1(spec_of("127.0.0.9", 1s), {}, 1);
+  f.sink.on_sample(in_slot_1, ok_sample(0, f.clock.now()));
+  f.clock.advance(1s);
+  for (const std::size_t i : {0U, 3U, 4U, 5U}) f.sink.on_sample(*t[i], ok_sample(1, f.clock.now()));
+  const auto digests = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(digests.size(), 1U);
+  EXPECT_EQ(digest_targets(digests[0].payload),
+            (std::vector<std::string>{"127.0.0.1", "127.0.0.4", "127.0.0.5", "127.0.0.6", "127.0.0.9"}));
+
+  // Five of six removed at once: cleaned while they go, and the one left is the whole digest.
+  for (const std::size_t i : {0U, 3U, 4U, 5U}) f.sink.on_target_event(*t[i], core::target_event::removed, "");
+  f.sink.on_target_event(in_slot_1, core::target_event::removed, "");
+  fake_target last(spec_of("127.0.0.10", 1s), {}, 4);
+  f.sink.on_sample(last, ok_sample(0, f.clock.now()));
+  f.clock.advance(1s);
+  f.sink.on_sample(last, ok_sample(1, f.clock.now()));
+  const auto after = f.bus.on_topic("netstab/a1/digest");
+  ASSERT_EQ(after.size(), 2U);
+  EXPECT_EQ(digest_targets(after[1].payload), std::vector<std::string>{"127.0.0.10"});
+}
+
 // In parts: part k of n is due k/n of the way through the period, on its own retained topic, with the targets at
 // its places of the digest's order, their entries built when the part is due (from the live targets, as the
 // prober's at_slot gives them); when the targets no longer fill a part, the part is cleared at the end of the
