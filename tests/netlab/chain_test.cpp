@@ -7,8 +7,10 @@
 
 #include <algorithm>
 #include <array>
+#include <chrono>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/netlab/chain_probe.hpp"
@@ -34,6 +36,17 @@ const char* name(ip_family f) { return f == ip_family::v4 ? "IPv4" : "IPv6"; }
 bool namespace_exists(const std::string& name) {
   const test::run_result r = test::run({"ip", "netns", "list"}, std::chrono::seconds(10));
   return r.out.find(name + " ") != std::string::npos || r.out.find(name + "\n") != std::string::npos;
+}
+
+// Whether a process runs in the named namespace, asked until one does or the deadline passes.
+bool runs_inside(const std::string& name, std::chrono::seconds deadline) {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    const test::run_result r = test::run({"ip", "netns", "pids", name}, std::chrono::seconds(10));
+    if (r.exit_code == 0 && r.out.find_first_of("0123456789") != std::string::npos) return true;
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  return false;
 }
 
 // Checks, with the chain's prober, that TTL 1..4 expire at the hops of the current route and TTL 5 and beyond
@@ -122,6 +135,9 @@ TEST(Chain, SweepsWhatKilledRunsLeftBehind) {
   ASSERT_EQ(test::run({"ip", "netns", "add", stale + "-host"}, std::chrono::seconds(10)).exit_code, 0);
   std::filesystem::create_directories("/tmp/" + stale);
   const pid_t left_running = test::spawn({"ip", "netns", "exec", stale + "-host", "sleep", "120"}, -1, -1);
+  // The sweep finds what runs inside by the namespace's name: it must be inside before the sweep, or a process
+  // entering a namespace the sweep has just deleted would run on where nothing can find it.
+  ASSERT_TRUE(runs_inside(stale + "-host", std::chrono::seconds(10))) << "the process never entered the namespace";
 
   // Under ctest -j another test's chain may sweep these first: either way they are gone once ours is built.
   chain c;
