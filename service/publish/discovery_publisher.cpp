@@ -5,6 +5,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/discovery.hpp"
+#include "core/erase_first.hpp"
 
 namespace netstab::service {
 
@@ -63,17 +64,8 @@ void discovery_publisher::on_target_event(const target_view& t, core::target_eve
   schedule();
 }
 
-// A host removed k times since the last pass has k places in targets_ that are gone, and they come before its
-// current place if it was added again: dropping the first k of its places keeps the current one.
 void discovery_publisher::drop_gone() {
-  if (gone_count_ == 0) return;
-  std::erase_if(targets_, [this](const std::string& host) {
-    const auto it = gone_.find(host);
-    if (it == gone_.end()) return false;
-    if (--it->second == 0) gone_.erase(it);
-    return true;
-  });
-  gone_.clear();
+  core::erase_first(targets_, gone_);
   gone_count_ = 0;
 }
 

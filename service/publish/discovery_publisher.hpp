@@ -103,8 +103,8 @@ class discovery_publisher {
   // that are not current (oldest first); a current target is in at most one of the two. unsent_ holds the
   // removed targets whose stubs no pair has carried yet (a subset of removed_).
   std::vector<std::string> targets_;
-  // Targets removed since targets_ was last cleaned of them (drop_gone), with how many times each was: targets_
-  // holds them until then. Cleaned before every publish and when they reach half of targets_.
+  // Targets removed since targets_ was last cleaned of them (drop_gone, core::erase_first), with how many times
+  // each was: targets_ holds them until then. Cleaned before every publish and when they reach half of targets_.
   std::unordered_map<std::string, std::size_t> gone_;
   std::size_t gone_count_ = 0;
   std::vector<std::string> removed_;

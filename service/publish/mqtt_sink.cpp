@@ -1,8 +1,8 @@
 #include "service/publish/mqtt_sink.hpp"
 
 #include <algorithm>
-#include <unordered_map>
 
+#include "core/erase_first.hpp"
 #include "core/json_text.hpp"
 #include "core/path_payloads.hpp"
 
@@ -44,23 +44,13 @@ mqtt_sink::cache& mqtt_sink::topics_of(const target_view& t) {
 // entry.
 void mqtt_sink::forget(std::uint32_t slot) {
   if (const cache* old = cache_.at_slot(slot)) rate_milli_ -= old->rate_milli;
-  gone_.push_back(slot);
-  if (gone_.size() > order_.size() / 2) drop_gone();
+  ++gone_[slot];
+  if (++gone_count_ > order_.size() / 2) drop_gone();
 }
 
-// A slot forgotten k times since the last pass has k places in order_ that are gone, and they come before its
-// current place if another target took the slot since: dropping its first k places keeps the current one.
 void mqtt_sink::drop_gone() {
-  if (gone_.empty()) return;
-  std::unordered_map<std::uint32_t, std::uint32_t> count;
-  for (const std::uint32_t slot : gone_) ++count[slot];
-  std::erase_if(order_, [&count](std::uint32_t slot) {
-    const auto it = count.find(slot);
-    if (it == count.end() || it->second == 0) return false;
-    --it->second;
-    return true;
-  });
-  gone_.clear();
+  core::erase_first(order_, gone_);
+  gone_count_ = 0;
 }
 
 // Once per target interval unless stats.publish_interval_ms says otherwise. When every target publishing once per

@@ -14,6 +14,7 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -120,10 +121,11 @@ class mqtt_sink final : public probe_sink {
   options opt_;
   per_target<cache> cache_;
   // Slots of cache_'s entries in the order the targets were first seen: the digest's order. It still holds the
-  // places of the slots in gone_ (one entry per removal since it was last cleaned): drop_gone takes them out, before
-  // every digest and when they reach half of it.
+  // places of the slots in gone_ (with how many removals each since it was last cleaned): drop_gone takes them
+  // out (core::erase_first), before every digest and when they reach half of it.
   std::vector<std::uint32_t> order_;
-  std::vector<std::uint32_t> gone_;
+  std::unordered_map<std::uint32_t, std::size_t> gone_;
+  std::size_t gone_count_ = 0;
   // The per-target statistics messages a second of every target in cache_ at once per interval, in thousandths.
   std::uint64_t rate_milli_ = 0;
   std::string buf_;
