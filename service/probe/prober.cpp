@@ -145,6 +145,7 @@ core::result<void> prober::add_target(const core::target_spec& spec) {
   t->slot_ = slot;
   t->token = slot | (generations_[slot] << slot_bits);
   t->order = order_++;
+  finish_scan_ = std::min<std::size_t>(finish_scan_, slot);
   target& ref = *t;
   by_host_.emplace(spec.host, slot);
   slots_[slot] = std::move(t);
@@ -227,6 +228,7 @@ core::result<void> prober::start() {
   }
   running_ = true;
   finished_ = false;
+  finish_scan_ = 0;
   engine_.resume();
   refresh_gateways(true);
   // The targets that start together are spread evenly over their intervals in slot order, so a wake-up's due

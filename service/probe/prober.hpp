@@ -252,6 +252,9 @@ class prober {
   bool running_ = false;
   bool closed_ = false;
   bool finished_ = false;
+  // With a count: every slot below it is empty or done (its count sent, none outstanding, not resolving). A done
+  // target stays done until start() or a target added in a lower slot moves it back.
+  std::size_t finish_scan_ = 0;
 
   std::vector<std::unique_ptr<target>> slots_;  // index = slot id; nullptr = free
   std::vector<std::uint32_t> generations_;      // per slot, bumps on reuse

@@ -167,7 +167,10 @@ void prober::flush_sends() {
 // is sent, so a probe still queued is never taken for an answered one.
 void prober::check_finished() {
   if (opt_.count == 0 || finished_ || !running_) return;
-  for (const auto& p : slots_) {
+  // Targets finish roughly in slot order, so the scan resumes where the last one stopped: checking every slot on
+  // each final reply would cost the square of the number of targets at the end of a run.
+  for (; finish_scan_ < slots_.size(); ++finish_scan_) {
+    const auto& p = slots_[finish_scan_];
     if (!p) continue;
     if (p->sending || p->seqs.outstanding() != 0) return;
     if (!p->addr && p->sent_ < opt_.count) return;  // still resolving

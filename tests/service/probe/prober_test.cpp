@@ -24,6 +24,7 @@
 #include "service/loop/uv.hpp"
 #include "service/probe/icmp_socket.hpp"
 #include "service/probe/prober.hpp"
+#include "tests/service/probe/probe_target.hpp"
 #include "tests/support/privileges.hpp"
 #include "tests/support/wait.hpp"
 
@@ -63,13 +64,6 @@ class counting_sink : public probe_sink {
   std::function<void()> on_enough;
 };
 
-core::target_spec target(const std::string& host, std::chrono::milliseconds interval) {
-  core::target_spec t = core::make_target(host, {});
-  t.probe.interval = interval;
-  t.probe.timeout = std::chrono::milliseconds(1000);
-  return t;
-}
-
 // Runs the loop until the sink has seen `more` further replies, or the tests' patience has run out.
 void run_until_replies(loop& lp, counting_sink& sink, int more) {
   sink.wanted = sink.ok + more;
@@ -90,7 +84,7 @@ struct probing_loopback {
 
   void start(icmp_descriptors pre, int replies) {
     pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink, std::move(pre));
-    ASSERT_EQ(pr->add_target(target("127.0.0.1", std::chrono::milliseconds(10))).message(), "");
+    ASSERT_EQ(pr->add_target(test::probe_target("127.0.0.1", std::chrono::milliseconds(10))).message(), "");
     ASSERT_EQ(pr->start().message(), "");
     run_until_replies(lp, sink, replies);
     EXPECT_GE(sink.ok, replies);
@@ -170,7 +164,7 @@ std::string warnings_for(int buffer, int targets, std::chrono::milliseconds inte
   {
     prober pr(lp.get(), clk, prober_options{}, sink, std::move(pre));
     for (int i = 1; i <= targets; ++i) {
-      if (!pr.add_target(target("127.0.3." + std::to_string(i), interval))) return "target not added";
+      if (!pr.add_target(test::probe_target("127.0.3." + std::to_string(i), interval))) return "target not added";
     }
     // Every start() checks; the warning still comes at most once.
     if (!pr.start()) return "not started";
@@ -218,7 +212,7 @@ TEST(Prober, AutoPathOnlyWhereAllowed) {
     o.path.auto_path = r.auto_path;
     o.path.read_gateway = false;
     auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
-    core::target_spec t = target("192.0.2.1", std::chrono::milliseconds(1000));
+    core::target_spec t = test::probe_target("192.0.2.1", std::chrono::milliseconds(1000));
     t.probe.path = r.mode;
     ASSERT_EQ(pr->add_target(t).message(), "");
     const target_view* v = pr->find("192.0.2.1");
@@ -243,7 +237,7 @@ TEST(Prober, RemovingTargetsInOneBatchHandsTheirPathsToTheNextTargetsInOrder) {
   auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
   const std::vector<std::string> hosts{"192.0.2.1", "192.0.2.2", "192.0.2.3", "192.0.2.4", "192.0.2.5"};
   for (const std::string& h : hosts)
-    ASSERT_EQ(pr->add_target(target(h, std::chrono::milliseconds(1000))).message(), "");
+    ASSERT_EQ(pr->add_target(test::probe_target(h, std::chrono::milliseconds(1000))).message(), "");
   auto path_on = [&](const std::string& h) { return pr->find(h) != nullptr && pr->find(h)->path_on(); };
   EXPECT_TRUE(path_on("192.0.2.1"));
   EXPECT_TRUE(path_on("192.0.2.2"));
@@ -280,7 +274,9 @@ grid_run probe_with_grid(std::chrono::milliseconds grid) {
   o.path.read_gateway = false;
   auto pr = std::make_unique<prober>(lp.get(), clk, o, sink, icmp_descriptors{});
   for (int i = 1; i <= 20; ++i) {
-    EXPECT_EQ(pr->add_target(target("127.0.0." + std::to_string(i), std::chrono::milliseconds(10))).message(), "");
+    EXPECT_EQ(
+        pr->add_target(test::probe_target("127.0.0." + std::to_string(i), std::chrono::milliseconds(10))).message(),
+        "");
   }
   EXPECT_EQ(pr->start().message(), "");
   const auto t0 = clk.now();
@@ -338,7 +334,7 @@ TEST(Prober, AsksTheSinkToFetchATargetsStateBeforeItsSendsAndSamples) {
   prefetch_sink sink;
   auto pr = std::make_unique<prober>(lp.get(), clk, prober_options{}, sink);
   for (const char* host : {"127.0.0.1", "127.0.0.2", "127.0.0.3"}) {
-    ASSERT_EQ(pr->add_target(target(host, std::chrono::milliseconds(10))).message(), "");
+    ASSERT_EQ(pr->add_target(test::probe_target(host, std::chrono::milliseconds(10))).message(), "");
   }
   ASSERT_EQ(pr->start().message(), "");
   run_until_replies(lp, sink, 30);
@@ -372,7 +368,9 @@ TEST(Prober, StartsTheTargetsItHoldsInSlotOrderSpreadOverTheInterval) {
   auto pr = std::make_unique<prober>(lp.get(), clk, o, sink);
   constexpr std::size_t n = 8;
   for (std::size_t i = 1; i <= n; ++i) {
-    ASSERT_EQ(pr->add_target(target("127.0.0." + std::to_string(i), std::chrono::milliseconds(400))).message(), "");
+    ASSERT_EQ(
+        pr->add_target(test::probe_target("127.0.0." + std::to_string(i), std::chrono::milliseconds(400))).message(),
+        "");
   }
   ASSERT_EQ(pr->start().message(), "");
   run_until_replies(lp, sink, 2 * static_cast<int>(n));
