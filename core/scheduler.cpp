@@ -80,10 +80,17 @@ nanos stagger_offset(std::uint32_t index, nanos interval) {
   return nanos{static_cast<std::int64_t>(frac * static_cast<double>(interval.count()))};
 }
 
+std::size_t spread_steps(std::size_t count) {
+  const std::size_t by_burst = (count + spread_max_burst - 1) / spread_max_burst;
+  return std::min(count, std::max(spread_min_steps, by_burst));
+}
+
 nanos spread_offset(std::size_t rank, std::size_t count, nanos interval) {
   if (count == 0 || rank >= count) return nanos{0};
-  // In double: interval × rank can exceed 64 bits for long intervals and many targets.
-  const double share = static_cast<double>(rank) / static_cast<double>(count);
+  const std::size_t steps = spread_steps(count);
+  // rank × steps fits 64 bits for any number of targets a prober holds; interval × step may not, hence double.
+  const std::size_t step = rank * steps / count;
+  const double share = static_cast<double>(step) / static_cast<double>(steps);
   return nanos{static_cast<std::int64_t>(share * static_cast<double>(interval.count()))};
 }
 

@@ -231,9 +231,10 @@ core::result<void> prober::start() {
   finish_scan_ = 0;
   engine_.resume();
   refresh_gateways(true);
-  // The targets that start together are spread evenly over their intervals in slot order, so a wake-up's due
-  // targets are neighbours in memory: in every per-slot array (the prober's, the sinks') and in what was allocated
-  // for them one after another. A target added later is placed by the golden-ratio stagger and moves none of them.
+  // The targets that start together are spread evenly over their intervals in slot order, in groups of
+  // neighbours (core::spread_offset): a group shares a wake-up, and its targets are neighbours in memory, in every
+  // per-slot array (the prober's, the sinks') and in what was allocated for them one after another. A target added
+  // later is placed by the golden-ratio stagger and moves none of them.
   const mono_time now = clock_.now();
   const std::size_t count = slots_.size() - free_slots_.size();  // every free slot is empty, and only those
   std::size_t rank = 0;

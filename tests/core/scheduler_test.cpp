@@ -4,12 +4,14 @@
 
 #include <algorithm>
 #include <set>
+#include <utility>
 #include <vector>
 
 using namespace std::chrono_literals;
 using netstab::core::nanos;
 using netstab::core::scheduler;
 using netstab::core::spread_offset;
+using netstab::core::spread_steps;
 using netstab::core::stagger_offset;
 
 TEST(Scheduler, PopsInDeadlineOrder) {
@@ -110,10 +112,25 @@ TEST(Spread, GivesEachRankItsShareOfTheInterval) {
       {4, 4, 100ms, 0ms},  // out of range
       {0, 0, 100ms, 0ms},  // no targets
       {1, 3, 1s, nanos(333'333'333)},
+      // Past 20 targets they share 20 steps, neighbours together: 1,000 targets go in steps of 50, 50 ms apart.
+      {49, 1000, 1s, 0ms},
+      {50, 1000, 1s, 50ms},
+      {999, 1000, 1s, 950ms},
+      {39, 40, 100ms, 95ms},
+      // Past 1,000 a step holds at most 50: 10,000 targets go in 200 steps, 5 ms apart.
+      {9'999, 10'000, 1s, 995ms},
+      {150, 10'000, 1s, 15ms},
   };
   for (const row& r : rows) {
     EXPECT_EQ(spread_offset(r.rank, r.count, r.interval), r.want) << r.rank << " of " << r.count;
   }
+}
+
+TEST(Spread, UsesAStepPerTargetUpToTwentyThenStepsOfAtMostFifty) {
+  const std::vector<std::pair<std::size_t, std::size_t>> rows{
+      {0, 0}, {1, 1}, {8, 8}, {20, 20}, {21, 20}, {1'000, 20}, {1'001, 21}, {10'000, 200}, {50'000, 1'000},
+  };
+  for (const auto& [count, steps] : rows) EXPECT_EQ(spread_steps(count), steps) << count << " targets";
 }
 
 TEST(Spread, KeepsRankOrderWithinTheIntervalForLongIntervals) {
